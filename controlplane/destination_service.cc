@@ -1,0 +1,381 @@
+#include "controlplane/destination_service.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controlplane/authority.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "watchers/log.h"
+
+namespace dest {
+namespace pb = io::linkerd::proxy::destination;
+
+namespace {
+
+bool ParseRequest(const grpc::ByteBuffer* request, pb::GetDestination* out) {
+  std::vector<grpc::Slice> slices;
+  if (!request->Dump(&slices).ok()) return false;
+  std::string bytes;
+  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out->ParseFromString(bytes);
+}
+
+}  // namespace
+
+// One stream: the reactor and the sink of its topic in one object, owned by a shared_ptr so a
+// topic publishing concurrently with the stream's end never touches freed memory. It keeps itself
+// alive (self_) until gRPC calls OnDone.
+template <typename Snapshot>
+class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
+                       public Sink<Snapshot>,
+                       public LiveStream {
+ public:
+  explicit SnapshotStream(DestinationService* service) : service_(service) {}
+
+  void Offer(std::shared_ptr<const Snapshot> snapshot) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (closing_) return;
+    if (target_ != nullptr && snapshot->version <= target_->version) return;
+    target_ = std::move(snapshot);
+    PumpLocked();
+  }
+
+  void Close(const grpc::Status& status) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(status);
+  }
+
+  void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
+    service_->CountMessage(IsProfile());
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      // The client is gone; the status will not reach it.
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    PumpLocked();
+  }
+
+  void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    Detach();
+    service_->Unregister(this, IsProfile());
+    std::shared_ptr<SnapshotStream> self = std::move(self_);  // may delete this on return
+  }
+
+  // Called once, right after construction, by the service.
+  void Start(std::shared_ptr<SnapshotStream> self) {
+    self_ = std::move(self);
+    service_->Register(this);
+  }
+
+ protected:
+  virtual bool IsProfile() const = 0;
+  // The messages that bring a proxy from `sent` (null: nothing yet) to `target`.
+  virtual std::vector<grpc::ByteBuffer> MessagesBetween(const Snapshot* sent,
+                                                        const Snapshot& target) = 0;
+  // Unsubscribes from the topic.
+  virtual void Detach() = 0;
+
+ private:
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_) return;
+    if (pending_finish_) {
+      finished_ = true;
+      Finish(*pending_finish_);
+      pending_finish_.reset();
+      return;
+    }
+    if (closing_) return;
+    if (next_ >= queue_.size()) {
+      queue_.clear();
+      next_ = 0;
+      if (target_ == nullptr || target_ == sent_) return;
+      queue_ = MessagesBetween(sent_.get(), *target_);
+      sent_ = target_;
+      if (queue_.empty()) return;
+    }
+    inflight_ = std::move(queue_[next_++]);
+    writing_ = true;
+    StartWrite(&inflight_);
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (closing_) return;
+    closing_ = true;
+    if (writing_) {
+      pending_finish_ = status;  // finished in OnWriteDone
+      return;
+    }
+    finished_ = true;
+    Finish(status);
+  }
+
+  DestinationService* const service_;
+  std::shared_ptr<SnapshotStream> self_;
+  absl::Mutex mu_;
+  std::shared_ptr<const Snapshot> target_ ABSL_GUARDED_BY(mu_);  // newest offered
+  std::shared_ptr<const Snapshot> sent_ ABSL_GUARDED_BY(mu_);    // last one fully queued
+  std::vector<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);     // messages from sent_ on
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::ByteBuffer inflight_ ABSL_GUARDED_BY(mu_);  // lives until OnWriteDone
+  std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class ProfileStream final : public SnapshotStream<ProfileSnapshot> {
+ public:
+  ProfileStream(DestinationService* service, std::shared_ptr<ProfileTopic> topic)
+      : SnapshotStream(service), service_(service), topic_(std::move(topic)) {}
+
+ protected:
+  bool IsProfile() const override { return true; }
+  std::vector<grpc::ByteBuffer> MessagesBetween(const ProfileSnapshot* sent,
+                                                const ProfileSnapshot& target) override {
+    if (sent != nullptr && sent->bytes == target.bytes) return {};  // never resend the same
+    return {target.buffer};
+  }
+  void Detach() override {
+    if (topic_ == nullptr) return;
+    topic_->Unsubscribe(this);
+    service_->topics_->ReleaseProfile(*topic_);
+  }
+
+ private:
+  DestinationService* const service_;
+  const std::shared_ptr<ProfileTopic> topic_;  // null for a fixed profile
+};
+
+class EndpointStream final : public SnapshotStream<EndpointSnapshot> {
+ public:
+  EndpointStream(DestinationService* service, std::shared_ptr<EndpointTopic> topic)
+      : SnapshotStream(service), service_(service), topic_(std::move(topic)) {}
+
+ protected:
+  bool IsProfile() const override { return false; }
+  std::vector<grpc::ByteBuffer> MessagesBetween(const EndpointSnapshot* sent,
+                                                const EndpointSnapshot& target) override {
+    return target.MessagesFrom(sent);
+  }
+  void Detach() override {
+    if (topic_ == nullptr) return;
+    topic_->Unsubscribe(this);
+    service_->topics_->ReleaseEndpoints(*topic_);
+  }
+
+ private:
+  DestinationService* const service_;
+  const std::shared_ptr<EndpointTopic> topic_;
+};
+
+namespace {
+
+// A stream that is finished as soon as it starts (bad request, draining).
+class RejectedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit RejectedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+DestinationService::DestinationService(const Store* store, TopicRegistry* topics,
+                                       prometheus::Registry* registry)
+    : store_(store), topics_(topics) {
+  if (registry == nullptr) return;
+  auto& open = prometheus::BuildGauge()
+                   .Name("destination_streams")
+                   .Help("Open streams by RPC.")
+                   .Register(*registry);
+  open_get_ = &open.Add({{"rpc", "Get"}});
+  open_profile_ = &open.Add({{"rpc", "GetProfile"}});
+  auto& msgs = prometheus::BuildCounter()
+                   .Name("destination_stream_messages_total")
+                   .Help("Messages written to streams by RPC.")
+                   .Register(*registry);
+  messages_get_ = &msgs.Add({{"rpc", "Get"}});
+  messages_profile_ = &msgs.Add({{"rpc", "GetProfile"}});
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("destination_streams_rejected_total")
+                       .Help("Streams refused at open (invalid authority, draining...) by RPC.")
+                       .Register(*registry);
+  rejected_get_ = &rejected.Add({{"rpc", "Get"}});
+  rejected_profile_ = &rejected.Add({{"rpc", "GetProfile"}});
+}
+
+DestinationService::Shard& DestinationService::ShardFor(LiveStream* s) {
+  return shards_[(reinterpret_cast<uintptr_t>(s) >> 6) % kShards];
+}
+
+void DestinationService::Register(LiveStream* s) {
+  Shard& shard = ShardFor(s);
+  absl::MutexLock lock(&shard.mu);
+  shard.streams.insert(s);
+}
+
+void DestinationService::Unregister(LiveStream* s, bool profile) {
+  prometheus::Gauge* g = profile ? open_profile_ : open_get_;
+  if (g != nullptr) g->Decrement();
+  Shard& shard = ShardFor(s);
+  absl::MutexLock lock(&shard.mu);
+  shard.streams.erase(s);
+}
+
+void DestinationService::CountMessage(bool profile) {
+  prometheus::Counter* c = profile ? messages_profile_ : messages_get_;
+  if (c != nullptr) c->Increment();
+}
+
+size_t DestinationService::OpenStreams() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    absl::MutexLock lock(&s.mu);
+    n += s.streams.size();
+  }
+  return n;
+}
+
+void DestinationService::Drain() {
+  if (draining_.exchange(true)) return;
+  size_t closed = 0;
+  for (Shard& s : shards_) {
+    absl::MutexLock lock(&s.mu);
+    for (LiveStream* stream : s.streams) {
+      stream->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"));
+      ++closed;
+    }
+  }
+  Log(LogLevel::kInfo, "draining: open streams ended with UNAVAILABLE", {{"streams", closed}});
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Reject(const grpc::Status& status,
+                                                                       bool profile) {
+  prometheus::Counter* c = profile ? rejected_profile_ : rejected_get_;
+  if (c != nullptr) c->Increment();
+  Log(LogLevel::kDebug, "stream refused",
+      {{"rpc", profile ? "GetProfile" : "Get"}, {"code", static_cast<int>(status.error_code())},
+       {"error", status.error_message()}});
+  return new RejectedStream(status);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
+  if (draining_) {
+    return Reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"),
+                  false);
+  }
+  pb::GetDestination req;
+  if (!ParseRequest(request, &req)) {
+    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed GetDestination"),
+                  false);
+  }
+  absl::StatusOr<Authority> auth = ParseAuthority(req.path(), topics_->options().cluster_domain);
+  if (!auth.ok()) {
+    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
+                  false);
+  }
+  if (auth->type == Authority::Type::kIp) {
+    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               absl::StrCat("cannot resolve endpoints for an IP address (\"",
+                                            req.path(), "\"): Get takes a Service name")),
+                  false);
+  }
+  if (auto svc = store_->Get<dest::Service>(auth->ns, auth->service);
+      svc != nullptr && svc->type == "ExternalName") {
+    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               absl::StrCat("Service ", auth->ns, "/", auth->service,
+                                            " is of type ExternalName and has no endpoints")),
+                  false);
+  }
+  EndpointKey key{auth->service, auth->ns, auth->port, auth->instance};
+  auto topic = topics_->AcquireEndpoints(key);
+  auto stream = std::make_shared<EndpointStream>(this, topic);
+  stream->Start(stream);
+  if (open_get_ != nullptr) open_get_->Increment();
+  stream->Offer(topic->Subscribe(stream));
+  return stream.get();
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
+  if (draining_) {
+    return Reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"),
+                  true);
+  }
+  pb::GetDestination req;
+  if (!ParseRequest(request, &req)) {
+    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed GetDestination"),
+                  true);
+  }
+  absl::StatusOr<Authority> auth = ParseAuthority(req.path(), topics_->options().cluster_domain);
+  if (!auth.ok()) {
+    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
+                  true);
+  }
+  bool malformed = false;
+  ContextToken token = ParseContextToken(req.context_token(), &malformed);
+  if (malformed) {
+    Log(LogLevel::kDebug, "context token ignored: neither JSON nor ns:NAME",
+        {{"token", req.context_token()}});
+  }
+  ProfileKey key;
+  key.port = auth->port;
+  switch (auth->type) {
+    case Authority::Type::kService:
+      key.service = auth->service;
+      key.ns = auth->ns;
+      break;
+    case Authority::Type::kInstance:
+      return Reject(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 "profiles for instance authorities are not served yet"),
+                    true);
+    case Authority::Type::kIp: {
+      auto services = store_->ServicesByClusterIP(auth->ip);
+      if (services.size() > 1) {
+        std::vector<std::string> names;
+        for (const auto& s : services) names.push_back(s->meta.ns + "/" + s->meta.name);
+        return Reject(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                   absl::StrCat("IP ", auth->ip, " is the cluster IP of several Services: ",
+                                                absl::StrJoin(names, ", "))),
+                      true);
+      }
+      if (services.empty()) {
+        // Not a Service: the default profile (endpoint profiles for pod IPs are not served yet).
+        pb::DestinationProfile p;
+        *p.mutable_retry_budget() = DefaultRetryBudget();
+        auto snap = std::make_shared<ProfileSnapshot>();
+        snap->version = 1;
+        snap->bytes = SerializeDeterministic(p);
+        snap->buffer = MakeByteBuffer(snap->bytes);
+        auto stream = std::make_shared<ProfileStream>(this, nullptr);
+        stream->Start(stream);
+        if (open_profile_ != nullptr) open_profile_->Increment();
+        stream->Offer(std::move(snap));
+        return stream.get();
+      }
+      key.service = services[0]->meta.name;
+      key.ns = services[0]->meta.ns;
+      break;
+    }
+  }
+  if (token.ns != key.ns) key.client_ns = token.ns;
+  auto topic = topics_->AcquireProfile(key);
+  auto stream = std::make_shared<ProfileStream>(this, topic);
+  stream->Start(stream);
+  if (open_profile_ != nullptr) open_profile_->Increment();
+  stream->Offer(topic->Subscribe(stream));
+  return stream.get();
+}
+
+}  // namespace dest

@@ -1,0 +1,92 @@
+// The io.linkerd.proxy.destination.Destination gRPC service on the callback (reactor) API.
+//
+// Both RPCs use the generated *raw* callback methods: a topic serializes each snapshot once and
+// every stream writes the same refcounted bytes. Each stream is one reactor object that holds at
+// most the snapshot it last sent, the newest one offered and the (at most two) messages between
+// them, so a slow reader costs bounded memory and never delays other streams or the store.
+//
+// Thread-safe. Reactions run on gRPC's callback threads; offers arrive from the store-listener
+// thread; neither blocks.
+#ifndef CONTROLPLANE_DESTINATION_SERVICE_H_
+#define CONTROLPLANE_DESTINATION_SERVICE_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "controlplane/topic_registry.h"
+#include "destination.grpc.pb.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace dest {
+
+// A stream that can be ended from outside (shutdown).
+class LiveStream {
+ public:
+  virtual ~LiveStream() = default;
+  virtual void Close(const grpc::Status& status) = 0;
+};
+
+using DestinationRawService =
+    io::linkerd::proxy::destination::Destination::WithRawCallbackMethod_Get<
+        io::linkerd::proxy::destination::Destination::WithRawCallbackMethod_GetProfile<
+            io::linkerd::proxy::destination::Destination::Service>>;
+
+class DestinationService final : public DestinationRawService {
+ public:
+  DestinationService(const Store* store, TopicRegistry* topics, prometheus::Registry* registry);
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Get(grpc::CallbackServerContext* context,
+                                                  const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetProfile(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request) override;
+
+  // Refuses new streams with UNAVAILABLE and ends every open stream with UNAVAILABLE, so proxies
+  // reconnect to another replica. Idempotent.
+  void Drain();
+  size_t OpenStreams() const;
+
+  // Bookkeeping called by streams; not for other callers.
+  void Register(LiveStream* s);
+  void Unregister(LiveStream* s, bool profile);
+  void CountMessage(bool profile);
+
+ private:
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_set<LiveStream*> streams ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 16;
+  Shard& ShardFor(LiveStream* s);
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Reject(const grpc::Status& status, bool profile);
+
+  const Store* const store_;
+  TopicRegistry* const topics_;
+  std::atomic<bool> draining_{false};
+  std::array<Shard, kShards> shards_;
+
+  prometheus::Gauge* open_get_ = nullptr;
+  prometheus::Gauge* open_profile_ = nullptr;
+  prometheus::Counter* messages_get_ = nullptr;
+  prometheus::Counter* messages_profile_ = nullptr;
+  prometheus::Counter* rejected_get_ = nullptr;
+  prometheus::Counter* rejected_profile_ = nullptr;
+
+  template <typename Snapshot>
+  friend class SnapshotStream;
+  friend class ProfileStream;
+  friend class EndpointStream;
+};
+
+}  // namespace dest
+
+#endif  // CONTROLPLANE_DESTINATION_SERVICE_H_

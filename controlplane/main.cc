@@ -1,0 +1,188 @@
+// destination: the destination service of the mesh control plane.
+//
+// Startup: flags -> logging -> store -> topics -> source initial load -> gRPC + admin servers.
+// Shutdown (SIGTERM/SIGINT): not ready -> drain streams with UNAVAILABLE -> stop the gRPC server
+// within -shutdown-grace -> stop the source and admin server -> exit 0.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "controlplane/admin_server.h"
+#include "controlplane/destination_service.h"
+#include "controlplane/flag_args.h"
+#include "controlplane/health_service.h"
+#include "controlplane/topic_registry.h"
+#include "prometheus/registry.h"
+#include "watchers/log.h"
+#include "watchers/manifests_source.h"
+#include "watchers/store.h"
+
+ABSL_FLAG(std::string, addr, ":8086", "address to serve the Destination gRPC API on (host:port)");
+ABSL_FLAG(std::string, admin_addr, ":9996", "address of the admin HTTP server (host:port)");
+ABSL_FLAG(std::string, cluster_domain, "cluster.local", "Kubernetes cluster domain");
+ABSL_FLAG(std::string, controller_namespace, "linkerd", "namespace of the control plane");
+ABSL_FLAG(std::string, identity_trust_domain, "cluster.local", "trust domain of mesh identities");
+ABSL_FLAG(bool, enable_h2_upgrade, true, "hint proxies to upgrade HTTP/1 to HTTP/2 between them");
+ABSL_FLAG(bool, enable_identity, true, "serve TLS identities for meshed endpoints");
+ABSL_FLAG(std::string, default_opaque_ports, "25,587,3306,4444,5432,6379,9300,11211",
+          "ports treated as opaque when no opaque-ports annotation applies (numbers and ranges)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
+ABSL_FLAG(std::string, log_format, "plain", "plain or json");
+ABSL_FLAG(std::string, source, "manifests", "where objects come from: manifests");
+ABSL_FLAG(std::string, manifests, "", "directory of Kubernetes YAML/JSON manifests (-source=manifests)");
+ABSL_FLAG(std::string, kubeconfig, "", "path to a kubeconfig (-source=kubernetes, not available yet)");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "how long open streams get to end after SIGTERM before the process exits");
+ABSL_FLAG(int64_t, grpc_memory_limit_mb, 2048,
+          "bound on gRPC transport memory (ResourceQuota), in MiB");
+
+namespace dest {
+namespace {
+
+[[noreturn]] void Fatal(absl::string_view what) {
+  std::fprintf(stderr, "destination: %.*s\n", static_cast<int>(what.size()), what.data());
+  std::exit(2);
+}
+
+// ":8086" -> "[::]:8086"; "host:port" unchanged. Fails on a missing or bad port.
+std::string GrpcListenAddress(const std::string& flag, const std::string& addr) {
+  size_t colon = addr.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(addr.substr(colon + 1), &port) ||
+      port > 65535) {
+    Fatal(absl::StrCat("-", flag, "=", addr, ": want host:port or :port"));
+  }
+  if (colon == 0) return absl::StrCat("[::]", addr);
+  return addr;
+}
+
+int Run(int argc, char** argv) {
+  // Signals are taken synchronously by the main thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::SetProgramUsageMessage(
+      "the destination service: serves Destination.Get and GetProfile to mesh proxies.\n"
+      "  destination -source=manifests -manifests=DIR [-addr=:8086] [-admin-addr=:9996]");
+  std::vector<std::string> args = NormalizeFlagArgs(argc, argv);
+  std::vector<char*> cargs;
+  for (std::string& a : args) cargs.push_back(a.data());
+  std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+  if (rest.size() > 1) Fatal(absl::StrCat("unexpected argument \"", rest[1], "\""));
+
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) Fatal(absl::StrCat("-log-level: ", level.status().message()));
+  absl::StatusOr<LogFormat> format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!format.ok()) Fatal(absl::StrCat("-log-format: ", format.status().message()));
+  SetLogLevel(*level);
+  SetLogFormat(*format);
+
+  TranslatorOptions options;
+  options.cluster_domain = absl::GetFlag(FLAGS_cluster_domain);
+  options.controller_namespace = absl::GetFlag(FLAGS_controller_namespace);
+  options.identity_trust_domain = absl::GetFlag(FLAGS_identity_trust_domain);
+  options.enable_h2_upgrade = absl::GetFlag(FLAGS_enable_h2_upgrade);
+  options.enable_identity = absl::GetFlag(FLAGS_enable_identity);
+  std::vector<std::string> port_problems;
+  options.default_opaque_ports =
+      PortSet::Parse(absl::GetFlag(FLAGS_default_opaque_ports), nullptr, &port_problems);
+  if (!port_problems.empty()) Fatal(absl::StrCat("-default-opaque-ports: ", port_problems[0]));
+  if (options.cluster_domain.empty()) Fatal("-cluster-domain must not be empty");
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  Store store(registry.get());
+  TopicRegistry topics(&store, options, registry.get());
+  store.AddListener([&topics](const std::vector<StoreChange>& c) { topics.OnStoreChanges(c); });
+
+  std::unique_ptr<Source> source;
+  std::string source_name = absl::GetFlag(FLAGS_source);
+  if (source_name == "manifests") {
+    std::string dir = absl::GetFlag(FLAGS_manifests);
+    if (dir.empty()) Fatal("-source=manifests needs -manifests=DIR");
+    source = std::make_unique<ManifestsSource>(ManifestsSource::Options{.dir = dir}, &store,
+                                               registry.get());
+  } else if (source_name == "kubernetes") {
+    Fatal("-source=kubernetes is not available in this build yet; use -source=manifests");
+  } else {
+    Fatal(absl::StrCat("-source=", source_name, ": want manifests"));
+  }
+  std::vector<Kind> kinds = source->Kinds();
+
+  std::atomic<bool> serving{false};
+  auto ready = [&] { return serving.load() && store.AllSynced(kinds); };
+  AdminServer admin(AdminServer::Options{absl::GetFlag(FLAGS_admin_addr)}, registry.get(), ready);
+  if (absl::Status s = admin.Start(); !s.ok()) Fatal(absl::StrCat("-admin-addr: ", s.message()));
+
+  if (absl::Status s = source->Start(); !s.ok()) Fatal(s.message());
+  Log(LogLevel::kInfo, "initial load done",
+      {{"source", source_name}, {"services", store.Count(Kind::kService)},
+       {"endpointslices", store.Count(Kind::kEndpointSlice)}, {"pods", store.Count(Kind::kPod)},
+       {"serviceprofiles", store.Count(Kind::kServiceProfile)},
+       {"trafficsplits", store.Count(Kind::kTrafficSplit)}});
+
+  DestinationService destination(&store, &topics, registry.get());
+  HealthService health;
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  std::string listen = GrpcListenAddress("addr", absl::GetFlag(FLAGS_addr));
+  int grpc_port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&destination);
+  builder.RegisterService(&health);
+  grpc::ResourceQuota quota("destination");
+  quota.Resize(static_cast<size_t>(absl::GetFlag(FLAGS_grpc_memory_limit_mb)) << 20);
+  builder.SetResourceQuota(quota);
+  // Proxies ping every few seconds on idle connections; never answer that with GOAWAY.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Find dead peers whose streams would otherwise be held forever.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    Fatal(absl::StrCat("-addr=", absl::GetFlag(FLAGS_addr), ": cannot listen on ", listen));
+  }
+  serving = true;
+  health.SetServing(true);
+  Log(LogLevel::kInfo, "serving",
+      {{"grpc_addr", listen}, {"grpc_port", grpc_port}, {"admin_port", admin.port()},
+       {"version", DEST_VERSION}});
+
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  serving = false;
+  health.SetServing(false);
+  destination.Drain();
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+  health.Shutdown();
+  server->Wait();
+  source->Stop();
+  admin.Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace dest
+
+int main(int argc, char** argv) { return dest::Run(argc, argv); }

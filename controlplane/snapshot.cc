@@ -1,0 +1,92 @@
+#include "controlplane/snapshot.h"
+
+#include <grpcpp/support/slice.h>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace dest {
+namespace pb = io::linkerd::proxy::destination;
+
+std::string SerializeDeterministic(const google::protobuf::MessageLite& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream sos(&out);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&cos);
+  }
+  return out;
+}
+
+grpc::ByteBuffer MakeByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::vector<std::string> DiffUpdates(const EndpointState* from, const EndpointState& to,
+                                     const std::string& service, const std::string& ns) {
+  std::vector<std::string> out;
+  // What the proxy currently believes, as (kind, addrs): kind 0 = nothing yet,
+  // 1 = no_endpoints{exists:false}, 2 = no_endpoints{exists:true}, 3 = endpoints.
+  auto kind_of = [](const EndpointState* s) {
+    if (s == nullptr) return 0;
+    if (!s->exists) return 1;
+    return s->addrs.empty() ? 2 : 3;
+  };
+  int before = kind_of(from), after = kind_of(&to);
+  if (after == 1 || after == 2) {
+    if (before != after) {
+      pb::Update u;
+      u.mutable_no_endpoints()->set_exists(after == 2);
+      out.push_back(SerializeDeterministic(u));
+    }
+    return out;
+  }
+  pb::Update remove, add;
+  if (before == 3) {
+    for (const auto& [id, wa] : from->addrs) {
+      if (to.addrs.count(id) == 0) *remove.mutable_remove()->add_addrs() = wa->addr();
+    }
+  }
+  for (const auto& [id, wa] : to.addrs) {
+    if (before == 3) {
+      auto it = from->addrs.find(id);
+      if (it != from->addrs.end() &&
+          (it->second == wa ||
+           google::protobuf::util::MessageDifferencer::Equals(*it->second, *wa))) {
+        continue;
+      }
+    }
+    *add.mutable_add()->add_addrs() = *wa;
+  }
+  if (remove.has_remove()) out.push_back(SerializeDeterministic(remove));
+  if (add.has_add()) {
+    auto& labels = *add.mutable_add()->mutable_metric_labels();
+    labels["service"] = service;
+    labels["namespace"] = ns;
+    out.push_back(SerializeDeterministic(add));
+  }
+  return out;
+}
+
+std::vector<grpc::ByteBuffer> EndpointSnapshot::MessagesFrom(const EndpointSnapshot* from) const {
+  std::vector<grpc::ByteBuffer> out;
+  if (from == this) return out;
+  if (from != nullptr && from->version == prev_version) return delta;
+  if (from == nullptr) {
+    std::call_once(full_once_, [this] {
+      for (const std::string& m : DiffUpdates(nullptr, state, service, ns)) {
+        full_.push_back(MakeByteBuffer(m));
+      }
+    });
+    return full_;
+  }
+  for (const std::string& m : DiffUpdates(&from->state, state, service, ns)) {
+    out.push_back(MakeByteBuffer(m));
+  }
+  return out;
+}
+
+}  // namespace dest

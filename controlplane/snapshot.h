@@ -1,0 +1,67 @@
+// Immutable values a topic publishes to its streams. A snapshot is computed and serialized once
+// per change and shared (by pointer) by every stream of the topic; streams hold at most the
+// snapshot they last sent and the newest one offered, never a queue.
+#ifndef CONTROLPLANE_SNAPSHOT_H_
+#define CONTROLPLANE_SNAPSHOT_H_
+
+#include <grpcpp/support/byte_buffer.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controlplane/endpoint_translator.h"
+#include "google/protobuf/message_lite.h"
+
+namespace dest {
+
+// Serializes deterministically (map fields sorted) so equal messages have equal bytes.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& m);
+
+// A ByteBuffer holding `bytes` in one refcounted slice; copies of it share the slice.
+grpc::ByteBuffer MakeByteBuffer(const std::string& bytes);
+
+struct ProfileSnapshot {
+  uint64_t version = 0;
+  std::string bytes;        // serialized DestinationProfile
+  grpc::ByteBuffer buffer;  // the same bytes, ready to write
+};
+
+struct EndpointSnapshot {
+  uint64_t version = 0;
+  uint64_t prev_version = 0;  // the snapshot `delta` applies to (0: none)
+  std::string service;        // set-level metric labels
+  std::string ns;
+  EndpointState state;
+  // Messages turning the previous snapshot's state into this one (remove, then add).
+  std::vector<grpc::ByteBuffer> delta;
+
+  // Messages bringing a stream from `from` (null: nothing sent yet) to this state. Uses `delta`
+  // when `from` is the previous snapshot, and for a new stream a cached full state computed once.
+  std::vector<grpc::ByteBuffer> MessagesFrom(const EndpointSnapshot* from) const;
+
+ private:
+  mutable std::once_flag full_once_;
+  mutable std::vector<grpc::ByteBuffer> full_;
+};
+
+// The Update messages bringing a proxy from `from` (null: nothing) to `to`: `no_endpoints` when
+// the set becomes empty or the Service goes, otherwise `remove` of what left then `add` of what
+// is new or changed. Empty when nothing a proxy sees would change.
+std::vector<std::string> DiffUpdates(const EndpointState* from, const EndpointState& to,
+                                     const std::string& service, const std::string& ns);
+
+// Receives a topic's snapshots. Implemented by streams. Thread-safe; Offer never blocks.
+template <typename Snapshot>
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Offers a snapshot; a stream ignores snapshots older than the newest it has been offered.
+  virtual void Offer(std::shared_ptr<const Snapshot> snapshot) = 0;
+};
+
+}  // namespace dest
+
+#endif  // CONTROLPLANE_SNAPSHOT_H_

@@ -1,0 +1,269 @@
+// Typed views of the Kubernetes objects the destination service reads.
+//
+// Only the fields the service uses are kept (see shared/spec/behaviour.md section 6). Objects are
+// immutable once built and shared between the store, topics and streams as
+// `std::shared_ptr<const T>`. Both sources (manifests and the Kubernetes API) produce these types.
+#ifndef WATCHERS_OBJECTS_H_
+#define WATCHERS_OBJECTS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dest {
+
+// The kinds the service watches. Values are stable (used as array indexes and metric labels).
+enum class Kind : uint8_t {
+  kService = 0,
+  kEndpointSlice,
+  kEndpoints,
+  kPod,
+  kReplicaSet,
+  kJob,
+  kNode,
+  kServiceProfile,
+  kTrafficSplit,
+};
+inline constexpr int kNumKinds = 9;
+
+// "Service", "EndpointSlice", ... as in the `kind` field.
+const char* KindName(Kind kind);
+
+struct OwnerReference {
+  std::string api_version;
+  std::string kind;
+  std::string name;
+  bool controller = false;
+};
+
+struct ObjectMeta {
+  std::string name;
+  std::string ns;  // empty for cluster-scoped objects (Node)
+  std::string uid;
+  std::string resource_version;
+  std::string creation_timestamp;  // RFC 3339 as written; compares lexicographically
+  bool deleting = false;           // metadata.deletionTimestamp is set
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::vector<OwnerReference> owner_references;
+};
+
+// A port number or a port name (Service targetPort).
+struct IntOrString {
+  bool is_int = true;
+  int32_t int_value = 0;
+  std::string str_value;
+};
+
+struct ServicePort {
+  std::string name;
+  std::string protocol = "TCP";
+  int32_t port = 0;
+  // Absent targetPort means "same as port" (Kubernetes defaulting): decoders set it to `port`.
+  IntOrString target_port;
+};
+
+struct Service {
+  ObjectMeta meta;
+  std::string type = "ClusterIP";  // ClusterIP, NodePort, LoadBalancer, ExternalName
+  std::vector<std::string> cluster_ips;  // clusterIPs, or [clusterIP]; "None" dropped
+  std::string external_name;
+  std::vector<ServicePort> ports;
+};
+
+struct ObjectReference {
+  std::string kind;
+  std::string name;
+  std::string ns;
+};
+
+struct EndpointPort {
+  std::string name;
+  int32_t port = 0;
+  std::string protocol = "TCP";
+};
+
+struct SliceEndpoint {
+  std::vector<std::string> addresses;
+  std::optional<bool> ready;  // absent means ready
+  std::string hostname;
+  std::string node_name;
+  std::string zone;
+  std::vector<std::string> hint_zones;  // hints.forZones[].name
+  bool has_hints = false;               // hints.forZones present (possibly empty)
+  std::optional<ObjectReference> target_ref;
+};
+
+struct EndpointSlice {
+  ObjectMeta meta;
+  std::string service_name;  // label kubernetes.io/service-name
+  std::string address_type = "IPv4";  // IPv4, IPv6, FQDN
+  std::vector<EndpointPort> ports;
+  std::vector<SliceEndpoint> endpoints;
+};
+
+struct EndpointAddress {
+  std::string ip;
+  std::string hostname;
+  std::string node_name;
+  std::optional<ObjectReference> target_ref;
+};
+
+struct EndpointSubset {
+  std::vector<EndpointAddress> addresses;
+  std::vector<EndpointAddress> not_ready_addresses;
+  std::vector<EndpointPort> ports;
+};
+
+struct Endpoints {
+  ObjectMeta meta;
+  std::vector<EndpointSubset> subsets;
+};
+
+struct ContainerPort {
+  std::string name;
+  int32_t container_port = 0;
+  int32_t host_port = 0;  // 0 when unset
+  std::string protocol = "TCP";
+};
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+};
+
+struct Container {
+  std::string name;
+  std::vector<ContainerPort> ports;
+  std::vector<EnvVar> env;
+};
+
+struct Pod {
+  ObjectMeta meta;
+  std::string service_account_name;
+  bool host_network = false;
+  std::string node_name;
+  std::vector<Container> containers;
+  std::string phase;                 // Pending, Running, Succeeded, Failed, Unknown
+  std::vector<std::string> pod_ips;  // podIPs, or [podIP]
+  std::string host_ip;
+};
+
+// ReplicaSets, Jobs and Nodes are read as metadata only.
+struct ReplicaSet {
+  ObjectMeta meta;
+};
+struct Job {
+  ObjectMeta meta;
+};
+struct Node {
+  ObjectMeta meta;
+};
+
+// ServiceProfile spec, kept structurally as written; validation and translation into the wire
+// types happen in controlplane/ so an invalid profile is still visible to operators.
+struct RequestMatchSpec {
+  std::vector<RequestMatchSpec> all;
+  std::vector<RequestMatchSpec> any;
+  std::vector<RequestMatchSpec> not_;  // zero or one element
+  std::optional<std::string> path_regex;
+  std::optional<std::string> method;
+};
+
+struct StatusRangeSpec {
+  int64_t min = 0;
+  int64_t max = 0;
+};
+
+struct ResponseMatchSpec {
+  std::vector<ResponseMatchSpec> all;
+  std::vector<ResponseMatchSpec> any;
+  std::vector<ResponseMatchSpec> not_;  // zero or one element
+  std::optional<StatusRangeSpec> status;
+};
+
+struct ResponseClassSpec {
+  std::optional<ResponseMatchSpec> condition;
+  bool is_failure = false;
+};
+
+struct RouteSpec {
+  std::string name;
+  std::optional<RequestMatchSpec> condition;
+  std::vector<ResponseClassSpec> response_classes;
+  bool is_retryable = false;
+  std::optional<std::string> timeout;
+};
+
+struct RetryBudgetSpec {
+  double retry_ratio = 0;
+  int64_t min_retries_per_second = 0;
+  std::string ttl;
+};
+
+// A weight as written: a Kubernetes quantity string ("500m", "1") or an integer rendered as its
+// decimal string ("500"). Converted to wire weights by controlplane (milli-value x 10).
+struct DstOverrideSpec {
+  std::string authority;
+  std::string weight;
+};
+
+struct ServiceProfile {
+  ObjectMeta meta;
+  std::string api_version;
+  std::vector<RouteSpec> routes;
+  std::optional<RetryBudgetSpec> retry_budget;
+  std::vector<DstOverrideSpec> dst_overrides;
+  bool opaque_ports_set = false;  // spec.opaquePorts present (legacy, ignored but noted)
+};
+
+struct TrafficSplitBackend {
+  std::string service;
+  std::string weight;  // quantity or integer, as a string (see DstOverrideSpec)
+};
+
+struct TrafficSplitMatch {
+  std::string kind;
+  std::string name;
+  std::string api_group;
+};
+
+struct TrafficSplit {
+  ObjectMeta meta;
+  std::string api_version;  // split.smi-spec.io/v1alpha1 .. v1alpha4
+  std::string service;      // spec.service: the apex Service
+  std::vector<TrafficSplitBackend> backends;
+  std::vector<TrafficSplitMatch> matches;
+};
+
+// One object of any watched kind.
+using AnyObject =
+    std::variant<std::shared_ptr<const Service>, std::shared_ptr<const EndpointSlice>,
+                 std::shared_ptr<const Endpoints>, std::shared_ptr<const Pod>,
+                 std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
+                 std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
+                 std::shared_ptr<const TrafficSplit>>;
+
+// The variant index equals the Kind value.
+inline Kind KindOf(const AnyObject& o) { return static_cast<Kind>(o.index()); }
+const ObjectMeta& MetaOf(const AnyObject& o);
+
+// Identifies an object within its kind.
+struct ObjectKey {
+  Kind kind;
+  std::string ns;
+  std::string name;
+  auto operator<=>(const ObjectKey&) const = default;
+};
+inline ObjectKey KeyOf(const AnyObject& o) {
+  const ObjectMeta& m = MetaOf(o);
+  return ObjectKey{KindOf(o), m.ns, m.name};
+}
+
+}  // namespace dest
+
+#endif  // WATCHERS_OBJECTS_H_
