@@ -77,7 +77,13 @@ int Reply(mg_connection* conn, int status, const char* content_type, std::string
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   mg_response_header_add(conn, "Cache-Control", "no-store", -1);
   if (allow_get) mg_response_header_add(conn, "Allow", "GET", -1);
-  mg_response_header_send(conn);
+  {
+    // civetweb formats the Date header with gmtime(), whose static buffer races between worker
+    // threads; serialize it (admin traffic is light).
+    static absl::Mutex header_mu(absl::kConstInit);
+    absl::MutexLock lock(&header_mu);
+    mg_response_header_send(conn);
+  }
   if (!head_request && !body.empty()) mg_write(conn, body.data(), body.size());
   return status;
 }

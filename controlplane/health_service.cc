@@ -26,7 +26,7 @@ struct HealthService::WatchAction {
 // OnWriteDone (and even OnDone) on the calling thread before StartWrite/Finish returns.
 //
 // The service may call Offer() only while the watcher is registered (it holds the service mutex,
-// and OnDone unregisters under that mutex). An WatchAction returned by Offer() keeps the reactor
+// and OnDone unregisters under that mutex). A WatchAction returned by Offer() keeps the reactor
 // alive until Perform() runs it: a decided write or Finish must happen before gRPC can call
 // OnDone. After Perform() the caller must not touch the reactor again.
 class HealthService::WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {

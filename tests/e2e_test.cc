@@ -1,0 +1,311 @@
+// End to end: the real `destination` binary on a temporary copy of the example manifests, real
+// gRPC clients on both streams, file edits, the admin server, reflection, and SIGTERM.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "destination.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/test_process.h"
+
+namespace dest::testing {
+namespace {
+
+namespace pb = io::linkerd::proxy::destination;
+namespace fs = std::filesystem;
+
+constexpr absl::Duration kWait = absl::Seconds(10);
+const char kBackend[] = "backend-svc.trafficsplit-sample.svc.cluster.local:8080";
+
+// Reads a server stream on its own thread into a queue.
+template <typename Msg>
+class StreamReader {
+ public:
+  using Open = std::function<std::unique_ptr<grpc::ClientReader<Msg>>(grpc::ClientContext*)>;
+  explicit StreamReader(Open open) {
+    thread_ = std::thread([this, open = std::move(open)] {
+      auto reader = open(&ctx_);
+      Msg m;
+      while (reader->Read(&m)) {
+        absl::MutexLock lock(&mu_);
+        queue_.push_back(m);
+      }
+      grpc::Status s = reader->Finish();
+      absl::MutexLock lock(&mu_);
+      status_ = s;
+    });
+  }
+  ~StreamReader() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  // The next message, or nullopt when none arrives in time or the stream ended.
+  std::optional<Msg> Next(absl::Duration timeout = kWait) {
+    absl::MutexLock lock(&mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !queue_.empty() || status_.has_value();
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+    if (queue_.empty()) return std::nullopt;
+    Msg m = queue_.front();
+    queue_.pop_front();
+    return m;
+  }
+  std::optional<grpc::Status> End(absl::Duration timeout = kWait) {
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return status_.has_value(); };
+    mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+    return status_;
+  }
+  size_t Pending() {
+    absl::MutexLock lock(&mu_);
+    return queue_.size();
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::deque<Msg> queue_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mu_);
+};
+
+std::vector<std::pair<std::string, uint32_t>> Overrides(const pb::DestinationProfile& p) {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  for (const auto& d : p.dst_overrides()) out.emplace_back(d.authority(), d.weight());
+  return out;
+}
+
+std::string Ip(const io::linkerd::proxy::net::TcpAddress& a) {
+  uint32_t v = a.ip().ipv4();
+  return absl::StrCat(v >> 24, ".", (v >> 16) & 255, ".", (v >> 8) & 255, ".", v & 255, ":",
+                      a.port());
+}
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bin = std::getenv("DEST_BIN_DIR");
+    const char* src = std::getenv("DEST_SOURCE_DIR");
+    if (bin == nullptr) bin = DEST_BIN_DIR_DEFAULT;
+    if (src == nullptr) src = DEST_SOURCE_DIR_DEFAULT;
+    dir_ = MakeTempDir();
+    ASSERT_FALSE(dir_.empty());
+    fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_,
+             fs::copy_options::recursive);
+    ASSERT_TRUE(server_.Start({absl::StrCat(bin, "/destination"), "-manifests=" + dir_,
+                               "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
+                               "-log-format=json", "-log-level=debug"}));
+    auto serving = server_.WaitForLine({"\"msg\":\"serving\""}, kWait);
+    ASSERT_TRUE(serving.has_value()) << "server did not start";
+    ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port_));
+    ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "admin_port"), &admin_port_));
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = pb::Destination::NewStub(channel_);
+  }
+  void TearDown() override { RemoveTree(dir_); }
+
+  std::unique_ptr<StreamReader<pb::DestinationProfile>> Profile(const std::string& authority,
+                                                                const std::string& token = "") {
+    return std::make_unique<StreamReader<pb::DestinationProfile>>(
+        [this, authority, token](grpc::ClientContext* ctx) {
+          pb::GetDestination req;
+          req.set_scheme("k8s");
+          req.set_path(authority);
+          req.set_context_token(token);
+          return stub_->GetProfile(ctx, req);
+        });
+  }
+  std::unique_ptr<StreamReader<pb::Update>> Get(const std::string& authority) {
+    return std::make_unique<StreamReader<pb::Update>>([this, authority](grpc::ClientContext* ctx) {
+      pb::GetDestination req;
+      req.set_path(authority);
+      return stub_->Get(ctx, req);
+    });
+  }
+  void Edit(const std::string& file, const std::string& from, const std::string& to) {
+    std::string path = dir_ + "/" + file;
+    std::string content = ReadFileOrDie(path);
+    std::string edited = absl::StrReplaceAll(content, {{from, to}});
+    ASSERT_NE(content, edited) << "edit of " << file << " changed nothing";
+    WriteFile(path, edited);
+  }
+
+  std::string dir_;
+  ChildProcess server_;
+  int grpc_port_ = 0;
+  int admin_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::Destination::Stub> stub_;
+};
+
+TEST_F(EndToEndTest, ProfileFollowsTrafficSplitEdits) {
+  auto stream = Profile(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->fully_qualified_name(), "backend-svc.trafficsplit-sample.svc.cluster.local");
+  EXPECT_FLOAT_EQ(first->retry_budget().retry_ratio(), 0.2f);
+  EXPECT_EQ(first->retry_budget().min_retries_per_second(), 10u);
+  EXPECT_EQ(first->retry_budget().ttl().seconds(), 10);
+  using O = std::vector<std::pair<std::string, uint32_t>>;
+  EXPECT_EQ(Overrides(*first),
+            (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000},
+               {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000}}));
+
+  // Shift traffic: the new weights arrive.
+  Edit("trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
+       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  auto shifted = stream->Next();
+  ASSERT_TRUE(shifted.has_value());
+  EXPECT_EQ(Overrides(*shifted),
+            (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 9000000},
+               {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 1000000}}));
+
+  // A syntax error is reported and changes nothing: the next change (an annotation making the
+  // port opaque) still carries the split.
+  std::string split = ReadFileOrDie(dir_ + "/trafficsplit.yaml");
+  WriteFile(dir_ + "/trafficsplit.yaml", split + "\n  oops: [unclosed\n");
+  ASSERT_TRUE(server_.WaitForLine({"manifest rejected", "trafficsplit.yaml"}, kWait));
+  Edit("backend.yaml", "  name: backend-svc\n  namespace: trafficsplit-sample\n  labels:\n",
+       "  name: backend-svc\n  namespace: trafficsplit-sample\n  annotations:\n"
+       "    config.linkerd.io/opaque-ports: \"8080\"\n  labels:\n");
+  auto opaque = stream->Next();
+  ASSERT_TRUE(opaque.has_value());
+  EXPECT_TRUE(opaque->opaque_protocol());
+  EXPECT_EQ(Overrides(*opaque), Overrides(*shifted));
+
+  // Deleting the split falls back to the self override.
+  fs::remove(dir_ + "/trafficsplit.yaml");
+  auto self = stream->Next();
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(Overrides(*self), (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 10000}}));
+  EXPECT_EQ(stream->Pending(), 0u);
+}
+
+TEST_F(EndToEndTest, GetFollowsEndpointSliceEdits) {
+  auto stream = Get(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->has_add()) << first->DebugString();
+  ASSERT_EQ(first->add().addrs_size(), 2);
+  EXPECT_EQ(first->add().metric_labels().at("service"), "backend-svc");
+  EXPECT_EQ(first->add().metric_labels().at("namespace"), "trafficsplit-sample");
+  std::set<std::string> addrs;
+  for (const auto& a : first->add().addrs()) {
+    addrs.insert(Ip(a.addr()));
+    EXPECT_EQ(a.weight(), 10000u);
+    EXPECT_EQ(a.tls_identity().dns_like_identity().name(),
+              "backend.trafficsplit-sample.serviceaccount.identity.linkerd.cluster.local");
+  }
+  EXPECT_EQ(addrs, (std::set<std::string>{"10.244.1.10:8080", "10.244.2.10:8080"}));
+
+  // One endpoint turns not ready: exactly a remove of it.
+  Edit("backend.yaml", "ready: true\n    nodeName: node-2", "ready: false\n    nodeName: node-2");
+  auto removed = stream->Next();
+  ASSERT_TRUE(removed.has_value());
+  ASSERT_TRUE(removed->has_remove()) << removed->DebugString();
+  ASSERT_EQ(removed->remove().addrs_size(), 1);
+  EXPECT_EQ(Ip(removed->remove().addrs(0)), "10.244.2.10:8080");
+
+  // The other one too: no endpoints, the Service exists.
+  Edit("backend.yaml", "ready: true\n    nodeName: node-1", "ready: false\n    nodeName: node-1");
+  auto none = stream->Next();
+  ASSERT_TRUE(none.has_value());
+  ASSERT_TRUE(none->has_no_endpoints()) << none->DebugString();
+  EXPECT_TRUE(none->no_endpoints().exists());
+
+  // Back: an add of the ready one.
+  Edit("backend.yaml", "ready: false\n    nodeName: node-1", "ready: true\n    nodeName: node-1");
+  auto back = stream->Next();
+  ASSERT_TRUE(back.has_value());
+  ASSERT_TRUE(back->has_add());
+  ASSERT_EQ(back->add().addrs_size(), 1);
+  EXPECT_EQ(Ip(back->add().addrs(0).addr()), "10.244.1.10:8080");
+}
+
+TEST_F(EndToEndTest, UnknownServiceAndBadAuthority) {
+  auto missing = Get("nope.trafficsplit-sample.svc.cluster.local:8080");
+  auto m = missing->Next();
+  ASSERT_TRUE(m.has_value());
+  ASSERT_TRUE(m->has_no_endpoints());
+  EXPECT_FALSE(m->no_endpoints().exists());
+
+  auto bad = Profile("not a name:99999");
+  EXPECT_FALSE(bad->Next(absl::Seconds(5)).has_value());
+  auto status = bad->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status->error_message().find("not a name:99999"), std::string::npos);
+}
+
+TEST_F(EndToEndTest, AdminHealthAndReflection) {
+  auto live = HttpGet(admin_port_, "/live");
+  EXPECT_EQ(live.first, 200);
+  auto ready = HttpGet(admin_port_, "/ready");
+  EXPECT_EQ(ready.first, 200);
+  auto metrics = HttpGet(admin_port_, "/metrics");
+  EXPECT_EQ(metrics.first, 200);
+  EXPECT_NE(metrics.second.find("destination_store_objects{kind=\"Service\"} 2"), std::string::npos)
+      << metrics.second;
+
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext hctx;
+  hctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckRequest hreq;
+  grpc::health::v1::HealthCheckResponse hresp;
+  ASSERT_TRUE(health->Check(&hctx, hreq, &hresp).ok());
+  EXPECT_EQ(hresp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  // What grpcurl does: list services, then fetch the descriptor of the Destination service.
+  namespace refl = grpc::reflection::v1alpha;
+  auto reflection = refl::ServerReflection::NewStub(channel_);
+  grpc::ClientContext rctx;
+  rctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto rs = reflection->ServerReflectionInfo(&rctx);
+  refl::ServerReflectionRequest list;
+  list.set_list_services("");
+  ASSERT_TRUE(rs->Write(list));
+  refl::ServerReflectionResponse resp;
+  ASSERT_TRUE(rs->Read(&resp));
+  std::set<std::string> names;
+  for (const auto& s : resp.list_services_response().service()) names.insert(s.name());
+  EXPECT_TRUE(names.count("io.linkerd.proxy.destination.Destination"));
+  EXPECT_TRUE(names.count("grpc.health.v1.Health"));
+  for (const char* symbol : {"io.linkerd.proxy.destination.Destination", "grpc.health.v1.Health"}) {
+    refl::ServerReflectionRequest req;
+    req.set_file_containing_symbol(symbol);
+    ASSERT_TRUE(rs->Write(req));
+    ASSERT_TRUE(rs->Read(&resp));
+    EXPECT_TRUE(resp.has_file_descriptor_response()) << symbol << ": " << resp.DebugString();
+  }
+  rs->WritesDone();
+  rs->Finish();
+}
+
+TEST_F(EndToEndTest, SigtermEndsStreamsWithUnavailable) {
+  auto stream = Profile(kBackend);
+  ASSERT_TRUE(stream->Next().has_value());
+  server_.Signal(SIGTERM);
+  auto status = stream->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE);
+  auto code = server_.Wait(kWait);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(server_.WaitForLine({"\"msg\":\"stopped\""}, absl::Seconds(1)));
+}
+
+}  // namespace
+}  // namespace dest::testing
