@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
-
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -119,9 +118,10 @@ absl::StatusOr<std::string> AdminServer::ToListeningPort(const std::string& addr
           absl::StrCat("admin address \"", addr, "\": \"", host, "\" is not an IPv6 address"));
     }
     if (!ipv6_supported) {
-      return absl::UnimplementedError(absl::StrCat(
-          "admin address \"", addr, "\": this build's civetweb has no IPv6 support; use an IPv4 "
-          "address or \":port\""));
+      return absl::UnimplementedError(
+          absl::StrCat("admin address \"", addr,
+                       "\": this build's civetweb has no IPv6 support; use an IPv4 "
+                       "address or \":port\""));
     }
     return absl::StrCat("[", host, "]:", *port);
   }
@@ -136,13 +136,12 @@ absl::StatusOr<std::string> AdminServer::ToListeningPort(const std::string& addr
   if (host.empty()) return absl::StrCat(*port);  // Every IPv4 interface.
   if (host == "localhost") return absl::StrCat("127.0.0.1:", *port);
   if (host.find(':') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("admin address \"", addr, "\": write an IPv6 address in brackets, [", host,
-                     "]:port"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "admin address \"", addr, "\": write an IPv6 address in brackets, [", host, "]:port"));
   }
   if (!IsIpv4Literal(host)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "admin address \"", addr, "\": host \"", host, "\" is not an IP address or localhost"));
+    return absl::InvalidArgumentError(absl::StrCat("admin address \"", addr, "\": host \"", host,
+                                                   "\" is not an IP address or localhost"));
   }
   return absl::StrCat(host, ":", *port);
 }
@@ -167,6 +166,7 @@ absl::Status AdminServer::Start() {
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.begin_request = &AdminServer::HandleRequest;
   callbacks.log_message = &AdminServer::HandleLogMessage;
+  // clang-format off
   const char* config[] = {
       "listening_ports", listening->c_str(),
       "num_threads", "4",
@@ -175,6 +175,7 @@ absl::Status AdminServer::Start() {
       "enable_keep_alive", "no",
       nullptr,
   };
+  // clang-format on
   char error_text[256] = {};
   unsigned error_code = 0;
   mg_error_data error;
@@ -220,7 +221,9 @@ absl::Status AdminServer::Start() {
   // The host part of the listening spec, or loopback when every interface is bound.
   const size_t colon = listening->rfind(':');
   wake_ip_ = colon == std::string::npos ? "127.0.0.1" : listening->substr(0, colon);
-  if (!wake_ip_.empty() && wake_ip_.front() == '[') wake_ip_ = wake_ip_.substr(1, wake_ip_.size() - 2);
+  if (!wake_ip_.empty() && wake_ip_.front() == '[') {
+    wake_ip_ = wake_ip_.substr(1, wake_ip_.size() - 2);
+  }
   if (wake_ip_ == "0.0.0.0") wake_ip_ = "127.0.0.1";
   if (wake_ip_ == "::") wake_ip_ = "::1";
   Log(LogLevel::kInfo, "admin server listening", {{"addr", options_.addr}, {"port", port_}});
@@ -295,8 +298,7 @@ int AdminServer::HandleRequest(mg_connection* conn) {
 
 int AdminServer::HandleLogMessage(const mg_connection* conn, const char* message) {
   const mg_context* context = conn != nullptr ? mg_get_context(conn) : nullptr;
-  auto* self =
-      context != nullptr ? static_cast<AdminServer*>(mg_get_user_data(context)) : nullptr;
+  auto* self = context != nullptr ? static_cast<AdminServer*>(mg_get_user_data(context)) : nullptr;
   if (self != nullptr) {
     absl::MutexLock lock(&self->log_mu_);
     if (self->capturing_log_) {
