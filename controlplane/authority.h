@@ -6,9 +6,9 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace dest {
 
@@ -30,7 +30,8 @@ struct Authority {
 // Parses `host[:port]` where host is svc.ns.svc.CD, instance.svc.ns.svc.CD, an IPv4 literal or a
 // bracketed IPv6 literal. A trailing dot on the host is accepted and names compare
 // case-insensitively. Errors are kInvalidArgument with a message naming the authority.
-absl::StatusOr<Authority> ParseAuthority(absl::string_view authority, absl::string_view cluster_domain);
+absl::StatusOr<Authority> ParseAuthority(absl::string_view authority,
+                                         absl::string_view cluster_domain);
 
 // The client context carried in GetDestination.context_token.
 struct ContextToken {

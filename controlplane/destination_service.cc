@@ -20,7 +20,8 @@ bool ParseRequest(const grpc::ByteBuffer* request, pb::GetDestination* out) {
   std::vector<grpc::Slice> slices;
   if (!request->Dump(&slices).ok()) return false;
   std::string bytes;
-  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out->ParseFromString(bytes);
 }
 
@@ -252,7 +253,8 @@ void DestinationService::Drain() {
   for (Shard& s : shards_) {
     absl::MutexLock lock(&s.mu);
     for (LiveStream* stream : s.streams) {
-      stream->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"));
+      stream->Close(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"));
       ++closed;
     }
   }
@@ -264,7 +266,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Reject(const grp
   prometheus::Counter* c = profile ? rejected_profile_ : rejected_get_;
   if (c != nullptr) c->Increment();
   Log(LogLevel::kDebug, "stream refused",
-      {{"rpc", profile ? "GetProfile" : "Get"}, {"code", static_cast<int>(status.error_code())},
+      {{"rpc", profile ? "GetProfile" : "Get"},
+       {"code", static_cast<int>(status.error_code())},
        {"error", status.error_message()}});
   return new RejectedStream(status);
 }
@@ -282,8 +285,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
   }
   absl::StatusOr<Authority> auth = ParseAuthority(req.path(), topics_->options().cluster_domain);
   if (!auth.ok()) {
-    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
-                  false);
+    return Reject(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
+        false);
   }
   if (auth->type == Authority::Type::kIp) {
     return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -320,8 +324,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
   }
   absl::StatusOr<Authority> auth = ParseAuthority(req.path(), topics_->options().cluster_domain);
   if (!auth.ok()) {
-    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
-                  true);
+    return Reject(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
+        true);
   }
   bool malformed = false;
   ContextToken token = ParseContextToken(req.context_token(), &malformed);
@@ -345,10 +350,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
       if (services.size() > 1) {
         std::vector<std::string> names;
         for (const auto& s : services) names.push_back(s->meta.ns + "/" + s->meta.name);
-        return Reject(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                   absl::StrCat("IP ", auth->ip, " is the cluster IP of several Services: ",
-                                                absl::StrJoin(names, ", "))),
-                      true);
+        return Reject(
+            grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                         absl::StrCat("IP ", auth->ip, " is the cluster IP of several Services: ",
+                                      absl::StrJoin(names, ", "))),
+            true);
       }
       if (services.empty()) {
         // Not a Service: the default profile (endpoint profiles for pod IPs are not served yet).

@@ -71,7 +71,8 @@ std::optional<uint32_t> ContainerPortByName(const Pod& pod, absl::string_view na
 
 }  // namespace
 
-bool SetTcpAddress(const std::string& ip, uint32_t port, io::linkerd::proxy::net::TcpAddress* addr) {
+bool SetTcpAddress(const std::string& ip, uint32_t port,
+                   io::linkerd::proxy::net::TcpAddress* addr) {
   in_addr v4;
   in6_addr v6;
   if (inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
@@ -99,7 +100,8 @@ pb::WeightedAddr MakeWeightedAddr(const Store& store, const std::string& ip, uin
   labels["pod"] = pod->meta.name;
   auto [owner_kind, owner_name] = TopOwner(store, *pod);
   if (!owner_kind.empty()) labels[owner_kind] = owner_name;
-  labels["serviceaccount"] = pod->service_account_name.empty() ? "default" : pod->service_account_name;
+  labels["serviceaccount"] =
+      pod->service_account_name.empty() ? "default" : pod->service_account_name;
   if (auto it = pod->meta.labels.find("pod-template-hash"); it != pod->meta.labels.end()) {
     labels["pod_template_hash"] = it->second;
   }

@@ -35,8 +35,8 @@ bool SetTcpAddress(const std::string& ip, uint32_t port, io::linkerd::proxy::net
 // The WeightedAddr of one pod endpoint (identity, hints, labels), as in behaviour.md section 2.
 // `pod` may be null (an endpoint without a targetRef): then only addr and weight are set.
 io::linkerd::proxy::destination::WeightedAddr MakeWeightedAddr(const Store& store,
-                                                               const std::string& ip,
-                                                               uint32_t port, const Pod* pod,
+                                                               const std::string& ip, uint32_t port,
+                                                               const Pod* pod,
                                                                const TranslatorOptions& options);
 
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,

@@ -71,7 +71,8 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
     // Unit: the longest unit name that prefixes the rest.
     const Unit* unit = nullptr;
     for (const Unit& u : kUnits) {
-      if (s.substr(0, u.name.size()) == u.name && (unit == nullptr || u.name.size() > unit->name.size())) {
+      if (s.substr(0, u.name.size()) == u.name &&
+          (unit == nullptr || u.name.size() > unit->name.size())) {
         unit = &u;
       }
     }

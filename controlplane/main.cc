@@ -42,8 +42,10 @@ ABSL_FLAG(std::string, default_opaque_ports, "25,587,3306,4444,5432,6379,9300,11
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 ABSL_FLAG(std::string, log_format, "plain", "plain or json");
 ABSL_FLAG(std::string, source, "manifests", "where objects come from: manifests");
-ABSL_FLAG(std::string, manifests, "", "directory of Kubernetes YAML/JSON manifests (-source=manifests)");
-ABSL_FLAG(std::string, kubeconfig, "", "path to a kubeconfig (-source=kubernetes, not available yet)");
+ABSL_FLAG(std::string, manifests, "",
+          "directory of Kubernetes YAML/JSON manifests (-source=manifests)");
+ABSL_FLAG(std::string, kubeconfig, "",
+          "path to a kubeconfig (-source=kubernetes, not available yet)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "how long open streams get to end after SIGTERM before the process exits");
 ABSL_FLAG(int64_t, grpc_memory_limit_mb, 2048,
@@ -131,8 +133,10 @@ int Run(int argc, char** argv) {
 
   if (absl::Status s = source->Start(); !s.ok()) Fatal(s.message());
   Log(LogLevel::kInfo, "initial load done",
-      {{"source", source_name}, {"services", store.Count(Kind::kService)},
-       {"endpointslices", store.Count(Kind::kEndpointSlice)}, {"pods", store.Count(Kind::kPod)},
+      {{"source", source_name},
+       {"services", store.Count(Kind::kService)},
+       {"endpointslices", store.Count(Kind::kEndpointSlice)},
+       {"pods", store.Count(Kind::kPod)},
        {"serviceprofiles", store.Count(Kind::kServiceProfile)},
        {"trafficsplits", store.Count(Kind::kTrafficSplit)}});
 
@@ -162,7 +166,9 @@ int Run(int argc, char** argv) {
   serving = true;
   health.SetServing(true);
   Log(LogLevel::kInfo, "serving",
-      {{"grpc_addr", listen}, {"grpc_port", grpc_port}, {"admin_port", admin.port()},
+      {{"grpc_addr", listen},
+       {"grpc_port", grpc_port},
+       {"admin_port", admin.port()},
        {"version", DEST_VERSION}});
 
   int sig = 0;

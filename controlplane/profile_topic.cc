@@ -5,8 +5,8 @@
 namespace dest {
 
 std::string ProfileKey::ToString() const {
-  return absl::StrCat(service, ".", ns, ":", port, client_ns.empty() ? "" : " client_ns=",
-                      client_ns);
+  return absl::StrCat(service, ".", ns, ":", port,
+                      client_ns.empty() ? "" : " client_ns=", client_ns);
 }
 
 std::shared_ptr<const ProfileSnapshot> ProfileTopic::ComputeLocked(

@@ -61,9 +61,8 @@ absl::Status TranslateRequestMatch(const RequestMatchSpec& m, const std::string&
     parts.push_back(std::move(p));
   }
   if (m.method) {
-    static constexpr absl::string_view kMethods[] = {"GET",     "POST",    "PUT",
-                                                    "DELETE",  "PATCH",   "OPTIONS",
-                                                    "CONNECT", "HEAD",    "TRACE"};
+    static constexpr absl::string_view kMethods[] = {
+        "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "HEAD", "TRACE"};
     if (m.method->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".method: empty"));
     std::string upper = absl::AsciiStrToUpper(*m.method);
     pb::RequestMatch p;
@@ -143,11 +142,10 @@ absl::Status TranslateResponseMatch(const ResponseMatchSpec& m, const std::strin
 std::string WithPort(absl::string_view authority, uint32_t port) {
   size_t bracket = authority.rfind(']');
   size_t colon = authority.rfind(':');
-  bool has_port = colon != absl::string_view::npos &&
-                  (bracket == absl::string_view::npos || colon > bracket) &&
-                  colon + 1 < authority.size() &&
-                  absl::c_all_of(authority.substr(colon + 1),
-                                 [](char c) { return absl::ascii_isdigit(c); });
+  bool has_port =
+      colon != absl::string_view::npos && (bracket == absl::string_view::npos || colon > bracket) &&
+      colon + 1 < authority.size() &&
+      absl::c_all_of(authority.substr(colon + 1), [](char c) { return absl::ascii_isdigit(c); });
   if (has_port) return std::string(authority);
   return absl::StrCat(authority, ":", port);
 }
@@ -167,8 +165,9 @@ absl::StatusOr<uint32_t> WireWeight(absl::string_view quantity) {
                    ParseQuantityMilli(std::string_view(quantity.data(), quantity.size())));
   if (milli > static_cast<int64_t>(std::numeric_limits<uint32_t>::max() / 10)) {
     return absl::OutOfRangeError(
-        absl::StrCat("weight \"", quantity, "\" is too large (the wire weight is milli-value x 10 "
-                                            "and must fit in 32 bits)"));
+        absl::StrCat("weight \"", quantity,
+                     "\" is too large (the wire weight is milli-value x 10 "
+                     "and must fit in 32 bits)"));
   }
   return static_cast<uint32_t>(milli * 10);
 }
@@ -308,8 +307,9 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
     std::string id = absl::StrCat(split->meta.ns, "/", split->meta.name);
     if (!split->matches.empty()) {
       if (notes) {
-        notes->warnings.push_back(absl::StrCat(
-            "TrafficSplit ", id, " has spec.matches, which plain weights cannot express: not applied"));
+        notes->warnings.push_back(
+            absl::StrCat("TrafficSplit ", id,
+                         " has spec.matches, which plain weights cannot express: not applied"));
       }
       continue;
     }
@@ -326,8 +326,8 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
       if (b.service.empty() || !w.ok()) {
         if (notes) {
           notes->warnings.push_back(absl::StrCat(
-              "TrafficSplit ", id, " spec.backends[", i, "]: ",
-              b.service.empty() ? "service is empty" : std::string(w.status().message()),
+              "TrafficSplit ", id, " spec.backends[", i,
+              "]: ", b.service.empty() ? "service is empty" : std::string(w.status().message()),
               ": not applied"));
         }
         ok = false;
@@ -356,15 +356,15 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
     if (ok) candidates.emplace_back(split.get(), std::move(dsts));
   }
   if (!candidates.empty()) {
-    auto oldest = std::min_element(candidates.begin(), candidates.end(), [](const auto& a,
-                                                                            const auto& b) {
-      return std::tie(a.first->meta.creation_timestamp, a.first->meta.name) <
-             std::tie(b.first->meta.creation_timestamp, b.first->meta.name);
-    });
+    auto oldest =
+        std::min_element(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.first->meta.creation_timestamp, a.first->meta.name) <
+                 std::tie(b.first->meta.creation_timestamp, b.first->meta.name);
+        });
     if (candidates.size() > 1 && notes) {
-      notes->warnings.push_back(absl::StrCat(
-          candidates.size(), " TrafficSplits apply to ", fqdn, "; the oldest, ",
-          oldest->first->meta.ns, "/", oldest->first->meta.name, ", is used"));
+      notes->warnings.push_back(absl::StrCat(candidates.size(), " TrafficSplits apply to ", fqdn,
+                                             "; the oldest, ", oldest->first->meta.ns, "/",
+                                             oldest->first->meta.name, ", is used"));
     }
     for (auto& d : oldest->second) *p.add_dst_overrides() = std::move(d);
     if (notes) {

@@ -31,9 +31,9 @@ struct ProfileInputs {
   std::string service_name;
   std::string service_ns;
   uint32_t port = 80;
-  std::shared_ptr<const Service> service;                      // null when absent
-  std::shared_ptr<const ServiceProfile> profile;               // the selected one, or null
-  std::vector<std::shared_ptr<const TrafficSplit>> splits;     // spec.service == service_name
+  std::shared_ptr<const Service> service;                   // null when absent
+  std::shared_ptr<const ServiceProfile> profile;            // the selected one, or null
+  std::vector<std::shared_ptr<const TrafficSplit>> splits;  // spec.service == service_name
 };
 
 // The ServiceProfile part of a profile, valid or not.
@@ -63,9 +63,10 @@ struct ProfileNotes {
 
 // Builds the full profile. `sp` is the translated selected ServiceProfile, or null when none is in
 // force (absent, or invalid with no last valid translation).
-io::linkerd::proxy::destination::DestinationProfile BuildProfile(
-    const ProfileInputs& in, const TranslatedServiceProfile* sp, const TranslatorOptions& options,
-    ProfileNotes* notes);
+io::linkerd::proxy::destination::DestinationProfile BuildProfile(const ProfileInputs& in,
+                                                                 const TranslatedServiceProfile* sp,
+                                                                 const TranslatorOptions& options,
+                                                                 ProfileNotes* notes);
 
 }  // namespace dest
 

@@ -68,8 +68,7 @@ class Topic {
   // Computes the snapshot from the store. Returns `previous` itself when nothing a proxy would see
   // changed, otherwise a new snapshot with a higher version. Never returns null.
   virtual std::shared_ptr<const Snapshot> ComputeLocked(
-      const std::shared_ptr<const Snapshot>& previous)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+      const std::shared_ptr<const Snapshot>& previous) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
 
   absl::Mutex mu_;
 

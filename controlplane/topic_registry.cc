@@ -36,17 +36,19 @@ TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
                  .Register(*registry)
                  .Add({});
   invalid_profiles_ = &prometheus::BuildCounter()
-                          .Name("destination_serviceprofile_invalid_total")
-                          .Help("ServiceProfile changes rejected as invalid (proxies keep the last "
-                                "valid profile).")
+                           .Name("destination_serviceprofile_invalid_total")
+                           .Help(
+                               "ServiceProfile changes rejected as invalid (proxies keep the last "
+                               "valid profile).")
+                           .Register(*registry)
+                           .Add({});
+  unusable_splits_ = &prometheus::BuildCounter()
+                          .Name("destination_trafficsplit_unusable_total")
+                          .Help(
+                              "TrafficSplit changes that cannot be applied (spec.matches, bad "
+                              "weights, conflicts).")
                           .Register(*registry)
                           .Add({});
-  unusable_splits_ = &prometheus::BuildCounter()
-                         .Name("destination_trafficsplit_unusable_total")
-                         .Help("TrafficSplit changes that cannot be applied (spec.matches, bad "
-                               "weights, conflicts).")
-                         .Register(*registry)
-                         .Add({});
   topics_gauge_ = &prometheus::BuildGauge()
                        .Name("destination_topics")
                        .Help("Topics (distinct subscribed keys) alive.")
@@ -142,7 +144,7 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
 }
 
 void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
-  std::set<std::string> services;  // "ns/svc" whose topics depend on the change
+  std::set<std::string> services;    // "ns/svc" whose topics depend on the change
   std::set<std::string> namespaces;  // endpoint topics of every Service in these namespaces
   bool all_endpoints = false;
   const std::string profile_suffix = absl::StrCat(".svc.", options_.cluster_domain);
@@ -163,8 +165,8 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
       case Kind::kServiceProfile: {
         // Named svc.ns.svc.CD; it may live in the Service's or a client's namespace.
         if (absl::EndsWith(c.key.name, profile_suffix)) {
-          std::vector<std::string> parts = absl::StrSplit(
-              c.key.name.substr(0, c.key.name.size() - profile_suffix.size()), '.');
+          std::vector<std::string> parts =
+              absl::StrSplit(c.key.name.substr(0, c.key.name.size() - profile_suffix.size()), '.');
           if (parts.size() == 2) services.insert(parts[1] + "/" + parts[0]);
         }
         if (c.after) ReportProfile(*std::get<std::shared_ptr<const ServiceProfile>>(*c.after));
@@ -205,17 +207,17 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
   } else {
     for (Shard& shard : shards_) {
       absl::MutexLock lock(&shard.mu);
-    for (const auto& [skey, topics] : shard.services) {
-      bool svc_hit = services.count(skey) > 0;
-      bool ep_hit = svc_hit || all_endpoints ||
-                    (!namespaces.empty() && namespaces.count(skey.substr(0, skey.find('/'))));
-      if (svc_hit) {
-        for (const auto& [k, e] : topics.profiles) profiles.push_back(e.topic);
+      for (const auto& [skey, topics] : shard.services) {
+        bool svc_hit = services.count(skey) > 0;
+        bool ep_hit = svc_hit || all_endpoints ||
+                      (!namespaces.empty() && namespaces.count(skey.substr(0, skey.find('/'))));
+        if (svc_hit) {
+          for (const auto& [k, e] : topics.profiles) profiles.push_back(e.topic);
+        }
+        if (ep_hit) {
+          for (const auto& [k, e] : topics.endpoints) endpoints.push_back(e.topic);
+        }
       }
-      if (ep_hit) {
-        for (const auto& [k, e] : topics.endpoints) endpoints.push_back(e.topic);
-      }
-    }
     }
   }
   size_t offered = 0;

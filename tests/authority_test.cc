@@ -20,10 +20,10 @@ struct GoodCase {
   std::string cluster_domain = "cluster.local";
   Type type = Type::kService;
   uint32_t port = 80;
-  std::string service;
-  std::string ns;
-  std::string instance;
-  std::string ip;
+  std::string service = {};
+  std::string ns = {};
+  std::string instance = {};
+  std::string ip = {};
 };
 
 void PrintTo(const GoodCase& c, std::ostream* os) { *os << '"' << c.authority << '"'; }

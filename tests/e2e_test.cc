@@ -102,11 +102,10 @@ class EndToEndTest : public ::testing::Test {
     if (src == nullptr) src = DEST_SOURCE_DIR_DEFAULT;
     dir_ = MakeTempDir();
     ASSERT_FALSE(dir_.empty());
-    fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_,
-             fs::copy_options::recursive);
-    ASSERT_TRUE(server_.Start({absl::StrCat(bin, "/destination"), "-manifests=" + dir_,
-                               "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
-                               "-log-format=json", "-log-level=debug"}));
+    fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_, fs::copy_options::recursive);
+    ASSERT_TRUE(
+        server_.Start({absl::StrCat(bin, "/destination"), "-manifests=" + dir_, "-addr=127.0.0.1:0",
+                       "-admin-addr=127.0.0.1:0", "-log-format=json", "-log-level=debug"}));
     auto serving = server_.WaitForLine({"\"msg\":\"serving\""}, kWait);
     ASSERT_TRUE(serving.has_value()) << "server did not start";
     ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port_));
@@ -190,7 +189,8 @@ TEST_F(EndToEndTest, ProfileFollowsTrafficSplitEdits) {
   fs::remove(dir_ + "/trafficsplit.yaml");
   auto self = stream->Next();
   ASSERT_TRUE(self.has_value());
-  EXPECT_EQ(Overrides(*self), (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 10000}}));
+  EXPECT_EQ(Overrides(*self),
+            (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 10000}}));
   EXPECT_EQ(stream->Pending(), 0u);
 }
 

@@ -106,7 +106,9 @@ void ExpectWellFormed(const std::vector<std::string>& messages, const std::strin
       EXPECT_THAT(u.add().metric_labels(),
                   UnorderedElementsAre(Pair("service", service), Pair("namespace", ns)));
     }
-    if (u.has_remove()) EXPECT_GT(u.remove().addrs_size(), 0) << "empty remove";
+    if (u.has_remove()) {
+      EXPECT_GT(u.remove().addrs_size(), 0) << "empty remove";
+    }
   }
 }
 

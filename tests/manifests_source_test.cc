@@ -32,8 +32,8 @@ class Recorder {
       absl::MutexLock lock(&mu_);
       for (const StoreChange& c : changes) {
         const char* what = !c.before ? "add" : !c.after ? "delete" : "update";
-        events_.push_back(absl::StrCat(what, " ", KindName(c.key.kind), " ", c.key.ns, "/",
-                                       c.key.name));
+        events_.push_back(
+            absl::StrCat(what, " ", KindName(c.key.kind), " ", c.key.ns, "/", c.key.name));
       }
     });
   }
@@ -71,7 +71,8 @@ class ManifestsSourceTest : public ::testing::Test {
 using Events = std::vector<std::string>;
 
 TEST_F(ManifestsSourceTest, FileChangesBecomeWatchEvents) {
-  WriteFile(dir_ + "/a.yaml", ServiceYaml("a", "10.0.0.1") + "---\n" + ServiceYaml("b", "10.0.0.2"));
+  WriteFile(dir_ + "/a.yaml",
+            ServiceYaml("a", "10.0.0.1") + "---\n" + ServiceYaml("b", "10.0.0.2"));
   ManifestsSource source({.dir = dir_}, &store_, &registry_);
   source.Rescan();
   EXPECT_EQ(recorder_.Take(), (Events{"add Service ns/a", "add Service ns/b"}));
@@ -154,8 +155,8 @@ TEST_F(ManifestsSourceTest, DuplicatesAcrossFilesLastPathWins) {
 }
 
 TEST_F(ManifestsSourceTest, SkipsOtherKindsAndHiddenFiles) {
-  WriteFile(dir_ + "/a.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n" + ServiceYaml("a", "10.0.0.1"));
+  WriteFile(dir_ + "/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n" +
+                                  ServiceYaml("a", "10.0.0.1"));
   WriteFile(dir_ + "/.hidden.yaml", ServiceYaml("h", "10.0.0.5"));
   WriteFile(dir_ + "/notes.txt", ServiceYaml("t", "10.0.0.6"));
   ManifestsSource source({.dir = dir_}, &store_, &registry_);

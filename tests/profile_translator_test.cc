@@ -783,7 +783,7 @@ TEST(BuildProfileTest, SplitWithBadWeightIsNotApplied) {
 }
 
 TEST(BuildProfileTest, SplitWithNegativeOrOverflowingWeightIsNotApplied) {
-  for (const std::string& w : {"-1", "1000000k", ""}) {
+  for (const char* w : {"-1", "1000000k", ""}) {
     ProfileInputs in = Inputs(80);
     in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", w}})};
     pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, nullptr);

@@ -12,17 +12,17 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace dest {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 enum class LogFormat { kPlain, kJson };
 
-absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);  // debug|info|warn|error
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);    // debug|info|warn|error
 absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text);  // plain|json
 
 void SetLogLevel(LogLevel level);

@@ -45,9 +45,10 @@ bool ReadFile(const std::string& path, std::string* out) {
 void Walk(const fs::path& root, std::set<std::string>* files, std::set<std::string>* dirs) {
   std::error_code ec;
   dirs->insert(root.string());
-  fs::recursive_directory_iterator it(
-      root, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied,
-      ec);
+  fs::recursive_directory_iterator it(root,
+                                      fs::directory_options::follow_directory_symlink |
+                                          fs::directory_options::skip_permission_denied,
+                                      ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& p = it->path();
     std::string name = p.filename().string();
@@ -83,8 +84,9 @@ ManifestsSource::ManifestsSource(Options options, Store* store, prometheus::Regi
                   .Add({});
   errors_ = &prometheus::BuildCounter()
                  .Name("destination_manifests_errors_total")
-                 .Help("Manifest files rejected (syntax or invalid objects); their previous "
-                       "objects stay in force.")
+                 .Help(
+                     "Manifest files rejected (syntax or invalid objects); their previous "
+                     "objects stay in force.")
                  .Register(*registry)
                  .Add({});
   skipped_ = &prometheus::BuildCounter()
@@ -242,7 +244,9 @@ size_t ManifestsSource::Rescan() {
         touch(key);
         if (f.objects.count(key)) {
           Log(LogLevel::kWarn, "object defined twice in one file; the later one wins",
-              {{"file", path}, {"kind", KindName(key.kind)}, {"namespace", key.ns},
+              {{"file", path},
+               {"kind", KindName(key.kind)},
+               {"namespace", key.ns},
                {"name", key.name}});
         }
         f.objects.insert_or_assign(key, std::move(obj));
@@ -250,8 +254,11 @@ size_t ManifestsSource::Rescan() {
         o.insert(path);
         if (o.size() == 2) {
           Log(LogLevel::kWarn, "object defined in several files; the last path wins",
-              {{"file", *o.begin()}, {"other", *o.rbegin()}, {"kind", KindName(key.kind)},
-               {"namespace", key.ns}, {"name", key.name}});
+              {{"file", *o.begin()},
+               {"other", *o.rbegin()},
+               {"kind", KindName(key.kind)},
+               {"namespace", key.ns},
+               {"name", key.name}});
         }
       }
     }
@@ -265,8 +272,8 @@ size_t ManifestsSource::Rescan() {
         events.push_back({EventType::kAdded, *after});
       } else if (std::visit([](const auto& p) { return static_cast<const void*>(p.get()); },
                             *before) !=
-                     std::visit([](const auto& p) { return static_cast<const void*>(p.get()); },
-                                *after)) {
+                 std::visit([](const auto& p) { return static_cast<const void*>(p.get()); },
+                            *after)) {
         events.push_back({EventType::kModified, *after});
       }
     }
@@ -301,8 +308,8 @@ void ManifestsSource::WatchLoop() {
     for (;;) {
       absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) break;
-      int wait_ms = static_cast<int>(
-          absl::ToInt64Milliseconds(std::min(left, options_.debounce)) + 1);
+      int wait_ms =
+          static_cast<int>(absl::ToInt64Milliseconds(std::min(left, options_.debounce)) + 1);
       pollfd q[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       int n = ::poll(q, 2, wait_ms);
       if (n > 0 && q[1].revents != 0) return;

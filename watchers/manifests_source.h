@@ -1,12 +1,12 @@
 // A Source reading Kubernetes manifests from a directory and watching it with inotify.
 //
-// Every *.yaml, *.yml and *.json file under the directory (recursively, following symlinks, skipping
-// names that start with '.', so ConfigMap volume mounts work) is parsed; the objects found are fed
-// to the Store. File changes become the add/update/delete events a Kubernetes watch would produce:
-// a changed file's objects are re-read and diffed against what that file held before; a deleted
-// file's objects are deleted. A file that fails to parse is logged (file, line, reason) and counted,
-// and its previous objects stay in force. When several files define the same object, the file
-// whose path sorts last wins (and the duplicate is logged).
+// Every *.yaml, *.yml and *.json file under the directory (recursively, following symlinks,
+// skipping names that start with '.', so ConfigMap volume mounts work) is parsed; the objects found
+// are fed to the Store. File changes become the add/update/delete events a Kubernetes watch would
+// produce: a changed file's objects are re-read and diffed against what that file held before; a
+// deleted file's objects are deleted. A file that fails to parse is logged (file, line, reason) and
+// counted, and its previous objects stay in force. When several files define the same object, the
+// file whose path sorts last wins (and the duplicate is logged).
 //
 // Thread-safe. Start() does the initial load on the caller's thread; a background thread then
 // watches the directory until Stop().

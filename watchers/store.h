@@ -16,12 +16,12 @@
 #include <optional>
 #include <set>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "watchers/objects.h"
@@ -150,8 +150,9 @@ class Store {
 
   void IndexLocked(const AnyObject& o, bool add) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   template <typename T>
-  std::vector<std::shared_ptr<const T>> LookupLocked(const Index& index, const std::string& key)
-      const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  std::vector<std::shared_ptr<const T>> LookupLocked(const Index& index,
+                                                     const std::string& key) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   absl::Mutex apply_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<Listener> listeners_ ABSL_GUARDED_BY(apply_mu_);
@@ -159,11 +160,11 @@ class Store {
   mutable absl::Mutex mu_;
   std::array<ObjectMap, kNumKinds> objects_ ABSL_GUARDED_BY(mu_);
   std::array<bool, kNumKinds> synced_ ABSL_GUARDED_BY(mu_) = {};
-  Index slices_by_service_ ABSL_GUARDED_BY(mu_);   // "ns/svc"
-  Index splits_by_service_ ABSL_GUARDED_BY(mu_);   // "ns/svc"
-  Index services_by_ip_ ABSL_GUARDED_BY(mu_);      // "ip"
-  Index pods_by_ip_ ABSL_GUARDED_BY(mu_);          // "ip"
-  Index pods_by_host_port_ ABSL_GUARDED_BY(mu_);   // "hostIP:port"
+  Index slices_by_service_ ABSL_GUARDED_BY(mu_);  // "ns/svc"
+  Index splits_by_service_ ABSL_GUARDED_BY(mu_);  // "ns/svc"
+  Index services_by_ip_ ABSL_GUARDED_BY(mu_);     // "ip"
+  Index pods_by_ip_ ABSL_GUARDED_BY(mu_);         // "ip"
+  Index pods_by_host_port_ ABSL_GUARDED_BY(mu_);  // "hostIP:port"
 
   // Metrics (null when no registry).
   std::array<prometheus::Gauge*, kNumKinds> size_gauges_ = {};
