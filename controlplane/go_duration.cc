@@ -38,7 +38,9 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
   }
   if (s == "0") return absl::ZeroDuration();
   if (s.empty()) return invalid("empty");
-  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  // Go allows |d| up to 2^63-1 nanoseconds, and exactly 2^63 when negative.
+  const uint64_t kLimit =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + (negative ? 1 : 0);
   uint64_t total = 0;  // nanoseconds
   while (!s.empty()) {
     // Integer part.
@@ -46,8 +48,12 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
     size_t i = 0;
     bool overflow = false;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (whole > (kMax - 9) / 10) overflow = true;
-      whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');
+      uint64_t digit = static_cast<uint64_t>(s[i] - '0');
+      if (whole > (kLimit - digit) / 10) {
+        overflow = true;
+      } else {
+        whole = whole * 10 + digit;
+      }
       ++i;
     }
     bool had_int = i > 0;
@@ -80,7 +86,7 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
       return invalid(s.empty() ? "missing unit" : absl::StrCat("unknown unit in \"", s, "\""));
     }
     s.remove_prefix(unit->name.size());
-    if (whole > kMax / unit->nanos) {
+    if (whole > kLimit / unit->nanos) {
       return absl::OutOfRangeError(absl::StrCat("duration \"", text, "\" overflows"));
     }
     uint64_t v = whole * unit->nanos;
@@ -88,13 +94,16 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
     long double f = static_cast<long double>(frac) * static_cast<long double>(unit->nanos) /
                     static_cast<long double>(scale);
     v += static_cast<uint64_t>(f);
-    if (v > kMax || total > kMax - v) {
+    if (v > kLimit || total > kLimit - v) {
       return absl::OutOfRangeError(absl::StrCat("duration \"", text, "\" overflows"));
     }
     total += v;
   }
-  absl::Duration d = absl::Nanoseconds(static_cast<int64_t>(total));
-  return negative ? -d : d;
+  if (negative) {
+    // -(2^63) is representable; negate in unsigned space to avoid signed overflow.
+    return absl::Nanoseconds(static_cast<int64_t>(~total + 1));
+  }
+  return absl::Nanoseconds(static_cast<int64_t>(total));
 }
 
 }  // namespace dest

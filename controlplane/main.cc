@@ -178,9 +178,9 @@ int Run(int argc, char** argv) {
   serving = false;
   health.SetServing(false);
   destination.Drain();
+  health.Shutdown();  // ends Watch streams now, so they do not hold the grace period
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
-  health.Shutdown();
   server->Wait();
   source->Stop();
   admin.Stop();

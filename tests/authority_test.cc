@@ -42,8 +42,7 @@ TEST_P(ParseAuthorityGoodTest, Parses) {
     EXPECT_EQ(got->service, c.service);
     EXPECT_EQ(got->ns, c.ns);
     EXPECT_EQ(got->instance, c.instance);
-    EXPECT_EQ(got->Fqdn(c.cluster_domain),
-              c.service + "." + c.ns + ".svc." + c.cluster_domain);
+    EXPECT_EQ(got->Fqdn(c.cluster_domain), c.service + "." + c.ns + ".svc." + c.cluster_domain);
   }
 }
 
@@ -51,9 +50,8 @@ INSTANTIATE_TEST_SUITE_P(
     Table, ParseAuthorityGoodTest,
     testing::Values(
         // Service form, default port and explicit ports.
-        GoodCase{.authority = "web.emojivoto.svc.cluster.local",
-                 .service = "web",
-                 .ns = "emojivoto"},
+        GoodCase{
+            .authority = "web.emojivoto.svc.cluster.local", .service = "web", .ns = "emojivoto"},
         GoodCase{.authority = "web.emojivoto.svc.cluster.local:8080",
                  .port = 8080,
                  .service = "web",
@@ -77,18 +75,16 @@ INSTANTIATE_TEST_SUITE_P(
         GoodCase{.authority = "web.emojivoto.svc.cluster.local.:80",
                  .service = "web",
                  .ns = "emojivoto"},
-        GoodCase{.authority = "web.emojivoto.svc.cluster.local.",
-                 .service = "web",
-                 .ns = "emojivoto"},
+        GoodCase{
+            .authority = "web.emojivoto.svc.cluster.local.", .service = "web", .ns = "emojivoto"},
         GoodCase{.authority = "web-0.web.emojivoto.svc.cluster.local.:80",
                  .type = Type::kInstance,
                  .service = "web",
                  .ns = "emojivoto",
                  .instance = "web-0"},
         // Names compare case-insensitively and come back lower-cased.
-        GoodCase{.authority = "Web.EmojiVoto.SVC.Cluster.Local:80",
-                 .service = "web",
-                 .ns = "emojivoto"},
+        GoodCase{
+            .authority = "Web.EmojiVoto.SVC.Cluster.Local:80", .service = "web", .ns = "emojivoto"},
         GoodCase{.authority = "WEB-0.Web.EmojiVoto.svc.cluster.local:80",
                  .type = Type::kInstance,
                  .service = "web",
@@ -145,32 +141,21 @@ INSTANTIATE_TEST_SUITE_P(
         // Ports.
         BadCase{"web.emojivoto.svc.cluster.local:0"},
         BadCase{"web.emojivoto.svc.cluster.local:65536"},
-        BadCase{"web.emojivoto.svc.cluster.local:abc"},
-        BadCase{"web.emojivoto.svc.cluster.local:"},
+        BadCase{"web.emojivoto.svc.cluster.local:abc"}, BadCase{"web.emojivoto.svc.cluster.local:"},
         BadCase{"web.emojivoto.svc.cluster.local:-1"},
         BadCase{"web.emojivoto.svc.cluster.local:+80"},
-        BadCase{"web.emojivoto.svc.cluster.local:99999999999"},
-        BadCase{"10.1.2.3:0"},
-        BadCase{"[fd00::1]:0"},
-        BadCase{"[fd00::1]:65536"},
+        BadCase{"web.emojivoto.svc.cluster.local:99999999999"}, BadCase{"10.1.2.3:0"},
+        BadCase{"[fd00::1]:0"}, BadCase{"[fd00::1]:65536"},
         // IPv6 must be bracketed; brackets hold only IPv6.
-        BadCase{"fd00::1"},
-        BadCase{"fd00::1:8080"},
-        BadCase{"[fd00::1"},
-        BadCase{"[fd00::1]8080"},
-        BadCase{"[not-an-ip]:80"},
-        BadCase{"[10.1.2.3]:80"},
+        BadCase{"fd00::1"}, BadCase{"fd00::1:8080"}, BadCase{"[fd00::1"}, BadCase{"[fd00::1]8080"},
+        BadCase{"[not-an-ip]:80"}, BadCase{"[10.1.2.3]:80"},
         // Not in the cluster domain, or not a Service name at all.
         BadCase{"web.emojivoto.svc.example.org:80"},
-        BadCase{"web.emojivoto.svc.cluster.local:80", "example.org"},
-        BadCase{"web.emojivoto:80"},
-        BadCase{"example.com:80"},
-        BadCase{"10.1.2.256:80"},
+        BadCase{"web.emojivoto.svc.cluster.local:80", "example.org"}, BadCase{"web.emojivoto:80"},
+        BadCase{"example.com:80"}, BadCase{"10.1.2.256:80"},
         // Too few / too many labels before .svc.CD, empty labels.
-        BadCase{"web.svc.cluster.local:80"},
-        BadCase{"svc.cluster.local:80"},
-        BadCase{"a.web-0.web.emojivoto.svc.cluster.local:80"},
-        BadCase{"web..svc.cluster.local:80"},
+        BadCase{"web.svc.cluster.local:80"}, BadCase{"svc.cluster.local:80"},
+        BadCase{"a.web-0.web.emojivoto.svc.cluster.local:80"}, BadCase{"web..svc.cluster.local:80"},
         BadCase{".emojivoto.svc.cluster.local:80"},
         BadCase{"web-0..emojivoto.svc.cluster.local:80"},
         BadCase{"web.emojivoto.svc.cluster.local..:80"},
@@ -216,8 +201,7 @@ INSTANTIATE_TEST_SUITE_P(
         TokenCase{"JsonNodeOnly", R"({"nodeName":"node-1"})", "", "node-1"},
         TokenCase{"JsonEmptyObject", "{}", "", ""},
         TokenCase{"JsonExtraKeys", R"({"ns":"emojivoto","other":1})", "emojivoto", ""},
-        TokenCase{"Legacy", "ns:foo", "foo", ""},
-        TokenCase{"Empty", "", "", "", false},
+        TokenCase{"Legacy", "ns:foo", "foo", ""}, TokenCase{"Empty", "", "", "", false},
         TokenCase{"Garbage", "garbage", "", "", true},
         TokenCase{"TruncatedJson", R"({"ns":"emojivoto")", "", "", true},
         TokenCase{"JsonArray", R"(["ns","emojivoto"])", "", "", true},

@@ -186,35 +186,49 @@ TEST_P(DiffTransitionTest, SendsWhatChanged) {
 INSTANTIATE_TEST_SUITE_P(
     Table, DiffTransitionTest,
     testing::Values(
-        TransitionCase{"AddOne", State(true, {{"10.0.0.1"}}),
-                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}), {"add 10.0.0.2:8080"}},
-        TransitionCase{"RemoveOne", State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
-                       State(true, {{"10.0.0.1"}}), {"remove 10.0.0.2:8080"}},
-        TransitionCase{"RemoveBeforeAdd", State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+        TransitionCase{"AddOne",
+                       State(true, {{"10.0.0.1"}}),
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+                       {"add 10.0.0.2:8080"}},
+        TransitionCase{"RemoveOne",
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+                       State(true, {{"10.0.0.1"}}),
+                       {"remove 10.0.0.2:8080"}},
+        TransitionCase{"RemoveBeforeAdd",
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
                        State(true, {{"10.0.0.1"}, {"10.0.0.3"}}),
                        {"remove 10.0.0.2:8080", "add 10.0.0.3:8080"}},
-        TransitionCase{"ReplaceAll", State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+        TransitionCase{"ReplaceAll",
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
                        State(true, {{"10.0.0.3"}, {"10.0.0.4"}}),
                        {"remove 10.0.0.1:8080,10.0.0.2:8080", "add 10.0.0.3:8080,10.0.0.4:8080"}},
         TransitionCase{"MetadataChangeReAddsOnlyThatOne",
                        State(true, {{"10.0.0.1", "a"}, {"10.0.0.2", "b"}}),
                        State(true, {{"10.0.0.1", "a"}, {"10.0.0.2", "b2"}}),
                        {"add 10.0.0.2:8080"}},
-        TransitionCase{"LastEndpointGone", State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
-                       State(true), {"no_endpoints exists=true"}},
-        TransitionCase{"ServiceDeleted", State(true, {{"10.0.0.1"}}), State(false),
-                       {"no_endpoints exists=false"}},
-        TransitionCase{"EmptyServiceDeleted", State(true), State(false),
-                       {"no_endpoints exists=false"}},
-        TransitionCase{"ServiceCreatedEmpty", State(false), State(true),
+        TransitionCase{"LastEndpointGone",
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+                       State(true),
                        {"no_endpoints exists=true"}},
-        TransitionCase{"ServiceBack", State(false), State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+        TransitionCase{"ServiceDeleted",
+                       State(true, {{"10.0.0.1"}}),
+                       State(false),
+                       {"no_endpoints exists=false"}},
+        TransitionCase{
+            "EmptyServiceDeleted", State(true), State(false), {"no_endpoints exists=false"}},
+        TransitionCase{
+            "ServiceCreatedEmpty", State(false), State(true), {"no_endpoints exists=true"}},
+        TransitionCase{"ServiceBack",
+                       State(false),
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
                        {"add 10.0.0.1:8080,10.0.0.2:8080"}},
-        TransitionCase{"EndpointsBack", State(true), State(true, {{"10.0.0.1"}}),
-                       {"add 10.0.0.1:8080"}},
+        TransitionCase{
+            "EndpointsBack", State(true), State(true, {{"10.0.0.1"}}), {"add 10.0.0.1:8080"}},
         // Nothing a proxy sees changes: no message at all.
-        TransitionCase{"NoOpSameContent", State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
-                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}), {}},
+        TransitionCase{"NoOpSameContent",
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+                       State(true, {{"10.0.0.1"}, {"10.0.0.2"}}),
+                       {}},
         TransitionCase{"NoOpAbsent", State(false), State(false), {}},
         TransitionCase{"NoOpEmpty", State(true), State(true), {}}));
 
@@ -238,7 +252,8 @@ TEST(DiffUpdatesTest, ChangedAddressCarriesNewMetadata) {
 // EndpointSnapshot::MessagesFrom.
 
 // Fills a snapshot whose delta is the DiffUpdates from `prev`.
-void Fill(EndpointSnapshot* s, uint64_t version, const EndpointSnapshot* prev, EndpointState state) {
+void Fill(EndpointSnapshot* s, uint64_t version, const EndpointSnapshot* prev,
+          EndpointState state) {
   s->version = version;
   s->prev_version = prev ? prev->version : 0;
   s->service = kSvc;
@@ -392,10 +407,10 @@ EndpointPort SlicePort(const std::string& name, int32_t port) {
 
 OwnerReference Owner(const std::string& kind, const std::string& name) {
   OwnerReference o;
-  o.api_version = kind == "ReplicaSet" || kind == "Deployment" || kind == "StatefulSet" ||
-                          kind == "DaemonSet"
-                      ? "apps/v1"
-                      : "batch/v1";
+  o.api_version =
+      kind == "ReplicaSet" || kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet"
+          ? "apps/v1"
+          : "batch/v1";
   o.kind = kind;
   o.name = name;
   o.controller = true;
@@ -535,10 +550,10 @@ TEST_F(ComputeEndpointsTest, PortNotInServiceIsUsedUnchanged) {
 
 TEST_F(ComputeEndpointsTest, InstanceSelectsByHostname) {
   Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)},
-                         {Ep("10.0.0.1", "", std::nullopt, "web-0"),
-                          Ep("10.0.0.2", "", std::nullopt, "web-1"),
-                          Ep("10.0.0.3", "", std::nullopt, "")}))});
+         Added(MakeSlice(
+             "web-1", "web", {SlicePort("http", 8080)},
+             {Ep("10.0.0.1", "", std::nullopt, "web-0"), Ep("10.0.0.2", "", std::nullopt, "web-1"),
+              Ep("10.0.0.3", "", std::nullopt, "")}))});
   EXPECT_THAT(First(Key(80, "web-1")), ElementsAre("add 10.0.0.2:8080"));
   EXPECT_THAT(First(Key(80, "web-0")), ElementsAre("add 10.0.0.1:8080"));
   EXPECT_THAT(First(Key(80, "web-7")), ElementsAre("no_endpoints exists=true"));
@@ -566,6 +581,22 @@ TEST_F(ComputeEndpointsTest, DualStackSlicesMerge) {
   EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080,[fd00::1]:8080"));
 }
 
+TEST_F(ComputeEndpointsTest, FqdnSlicesAreIgnored) {
+  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(MakeSlice("web-fqdn", "web", {SlicePort("http", 8080)}, {Ep("example.com")},
+                         "FQDN"))});
+  EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080"));
+}
+
+TEST_F(ComputeEndpointsTest, AddressInTwoSlicesIsSentOnce) {
+  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(MakeSlice("web-2", "web", {SlicePort("http", 8080)},
+                         {Ep("10.0.0.1"), Ep("10.0.0.2")}))});
+  EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080,10.0.0.2:8080"));
+}
+
 TEST_F(ComputeEndpointsTest, DeletingOneSliceRemovesOnlyItsAddresses) {
   EndpointSlice second = MakeSlice("web-2", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.2")});
   Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
@@ -579,8 +610,8 @@ TEST_F(ComputeEndpointsTest, DeletingOneSliceRemovesOnlyItsAddresses) {
 
 TEST_F(ComputeEndpointsTest, ServiceDeletedAndBack) {
   Service svc = MakeService("web", {SvcPort("http", 80, IntPort(8080))});
-  Apply({Added(svc),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
+  Apply(
+      {Added(svc), Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
   EndpointState s1 = ComputeEndpoints(store_, Key(), options_);
   Apply({Deleted(svc)});
   EndpointState s2 = ComputeEndpoints(store_, Key(), options_);
@@ -635,15 +666,15 @@ TEST_F(ComputeEndpointsTest, OwnerChainsAndPodLabels) {
                          {Ep("10.0.0.1", "web-5d9f-abcde"), Ep("10.0.0.2", "nightly-123-xyz"),
                           Ep("10.0.0.3", "once-abc"), Ep("10.0.0.4", "db-0"),
                           Ep("10.0.0.5", "agent-x"), Ep("10.0.0.6", "bare-abc")})),
-         Added(deploy_pod), Added(rs), Added(cron_pod), Added(cron_job), Added(job_pod),
-         Added(job), Added(sts_pod), Added(ds_pod), Added(bare_rs_pod), Added(bare_rs)});
+         Added(deploy_pod), Added(rs), Added(cron_pod), Added(cron_job), Added(job_pod), Added(job),
+         Added(sts_pod), Added(ds_pod), Added(bare_rs_pod), Added(bare_rs)});
 
   std::map<std::string, pb::WeightedAddr> addrs = FirstAdd(Key());
   ASSERT_EQ(addrs.size(), 6u);
-  EXPECT_THAT(addrs["10.0.0.1:8080"].metric_labels(),
-              UnorderedElementsAre(Pair("pod", "web-5d9f-abcde"), Pair("deployment", "web"),
-                                   Pair("serviceaccount", "web-sa"),
-                                   Pair("pod_template_hash", "5d9f")));
+  EXPECT_THAT(
+      addrs["10.0.0.1:8080"].metric_labels(),
+      UnorderedElementsAre(Pair("pod", "web-5d9f-abcde"), Pair("deployment", "web"),
+                           Pair("serviceaccount", "web-sa"), Pair("pod_template_hash", "5d9f")));
   EXPECT_THAT(addrs["10.0.0.2:8080"].metric_labels(),
               UnorderedElementsAre(Pair("pod", "nightly-123-xyz"), Pair("cronjob", "nightly"),
                                    Pair("serviceaccount", "default")));
@@ -811,16 +842,16 @@ TEST_P(OpaquePortsTest, OpaqueTransportWithInboundPort) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, OpaquePortsTest,
-    testing::Values(
-        OpaqueCase{"AnnotationDefaultInbound", "8080", "", std::nullopt, 4143},
-        OpaqueCase{"AnnotationRange", "8000-8100", "", std::nullopt, 4143},
-        OpaqueCase{"AnnotationContainerPortName", "web-http", "", std::nullopt, 4143},
-        OpaqueCase{"InboundFromProxyEnv", "8080", "", "0.0.0.0:4243", 4243},
-        OpaqueCase{"InboundFromProxyEnvV6", "8080", "", "[::]:4244", 4244},
-        OpaqueCase{"AnnotationOtherPort", "3306", "8080", std::nullopt, std::nullopt},
-        OpaqueCase{"EmptyAnnotationMeansNone", "", "8080", std::nullopt, std::nullopt},
-        OpaqueCase{"AbsentUsesDefault", std::nullopt, "25,8080", std::nullopt, 4143},
-        OpaqueCase{"AbsentNotInDefault", std::nullopt, "25,3306", std::nullopt, std::nullopt}));
+    testing::Values(OpaqueCase{"AnnotationDefaultInbound", "8080", "", std::nullopt, 4143},
+                    OpaqueCase{"AnnotationRange", "8000-8100", "", std::nullopt, 4143},
+                    OpaqueCase{"AnnotationContainerPortName", "web-http", "", std::nullopt, 4143},
+                    OpaqueCase{"InboundFromProxyEnv", "8080", "", "0.0.0.0:4243", 4243},
+                    OpaqueCase{"InboundFromProxyEnvV6", "8080", "", "[::]:4244", 4244},
+                    OpaqueCase{"AnnotationOtherPort", "3306", "8080", std::nullopt, std::nullopt},
+                    OpaqueCase{"EmptyAnnotationMeansNone", "", "8080", std::nullopt, std::nullopt},
+                    OpaqueCase{"AbsentUsesDefault", std::nullopt, "25,8080", std::nullopt, 4143},
+                    OpaqueCase{"AbsentNotInDefault", std::nullopt, "25,3306", std::nullopt,
+                               std::nullopt}));
 
 TEST_F(ComputeEndpointsTest, OpaqueIsJudgedOnTheTargetPort) {
   // The request is for Service port 80; the pod listens on 8080, which is opaque.

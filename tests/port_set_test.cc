@@ -25,8 +25,8 @@ std::optional<uint32_t> Resolve(absl::string_view name) {
 struct Case {
   std::string name;
   std::string list;
-  std::vector<uint32_t> in;   // ports the set contains
-  std::vector<uint32_t> out;  // ports it does not
+  std::vector<uint32_t> in;           // ports the set contains
+  std::vector<uint32_t> out;          // ports it does not
   std::vector<std::string> problems;  // one substring per expected problem, in order
 };
 

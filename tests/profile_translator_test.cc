@@ -190,14 +190,13 @@ TEST_P(WireWeightBadTest, Fails) {
   EXPECT_EQ(got.status().code(), GetParam().code) << got.status();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, WireWeightBadTest,
-    testing::Values(WeightBadCase{"", absl::StatusCode::kInvalidArgument},
-                    WeightBadCase{"-1", absl::StatusCode::kInvalidArgument},
-                    WeightBadCase{"abc", absl::StatusCode::kInvalidArgument},
-                    WeightBadCase{"1000000k", absl::StatusCode::kOutOfRange},
-                    WeightBadCase{"429496730m", absl::StatusCode::kOutOfRange},
-                    WeightBadCase{"1E", absl::StatusCode::kOutOfRange}));
+INSTANTIATE_TEST_SUITE_P(Table, WireWeightBadTest,
+                         testing::Values(WeightBadCase{"", absl::StatusCode::kInvalidArgument},
+                                         WeightBadCase{"-1", absl::StatusCode::kInvalidArgument},
+                                         WeightBadCase{"abc", absl::StatusCode::kInvalidArgument},
+                                         WeightBadCase{"1000000k", absl::StatusCode::kOutOfRange},
+                                         WeightBadCase{"429496730m", absl::StatusCode::kOutOfRange},
+                                         WeightBadCase{"1E", absl::StatusCode::kOutOfRange}));
 
 // ---------------------------------------------------------------------------------------------
 // TranslateServiceProfile: request matches.
@@ -243,11 +242,10 @@ INSTANTIATE_TEST_SUITE_P(
         RequestMatchCase{"Any", AnyOf({PathRe("/a"), PathRe("/b")}),
                          R"(any { matches { path { regex: "/a" } }
                                   matches { path { regex: "/b" } } })"},
-        RequestMatchCase{"Not", NotOf(Method("POST")),
-                         R"(not { method { registered: POST } })"},
-        RequestMatchCase{
-            "Nested", AllOf({PathRe("/a"), AnyOf({Method("GET"), NotOf(Method("POST"))})}),
-            R"(all { matches { path { regex: "/a" } }
+        RequestMatchCase{"Not", NotOf(Method("POST")), R"(not { method { registered: POST } })"},
+        RequestMatchCase{"Nested",
+                         AllOf({PathRe("/a"), AnyOf({Method("GET"), NotOf(Method("POST"))})}),
+                         R"(all { matches { path { regex: "/a" } }
                      matches { any { matches { method { registered: GET } }
                                      matches { not { method { registered: POST } } } } } })"},
         [] {
@@ -261,12 +259,11 @@ INSTANTIATE_TEST_SUITE_P(
         [] {
           RequestMatchSpec m = NotOf(PathRe("/x"));
           m.any = {Method("GET"), Method("HEAD")};
-          return RequestMatchCase{
-              "AnyAndNotBecomeAll", m,
-              R"(all { matches { any { matches { method { registered: GET } }
+          return RequestMatchCase{"AnyAndNotBecomeAll", m,
+                                  R"(all { matches { any { matches { method { registered: GET } }
                                        matches { method { registered: HEAD } } } }
                        matches { not { path { regex: "/x" } } } })",
-              true};
+                                  true};
         }()));
 
 struct InvalidCase {
@@ -513,8 +510,7 @@ constexpr char kNs[] = "emojivoto";
 constexpr char kFqdn[] = "web.emojivoto.svc.cluster.local";
 constexpr char kSelf80[] = "web.emojivoto.svc.cluster.local.:80";
 
-std::shared_ptr<const Service> MakeService(
-    std::optional<std::string> opaque_ports = std::nullopt) {
+std::shared_ptr<const Service> MakeService(std::optional<std::string> opaque_ports = std::nullopt) {
   auto s = std::make_shared<Service>();
   s->meta.name = "web";
   s->meta.ns = kNs;
@@ -533,8 +529,7 @@ std::shared_ptr<const Service> MakeService(
 }
 
 std::shared_ptr<const TrafficSplit> MakeSplit(
-    const std::string& name, const std::string& created,
-    std::vector<TrafficSplitBackend> backends,
+    const std::string& name, const std::string& created, std::vector<TrafficSplitBackend> backends,
     const std::string& api_version = "split.smi-spec.io/v1alpha2",
     std::vector<TrafficSplitMatch> matches = {}) {
   auto t = std::make_shared<TrafficSplit>();
@@ -606,8 +601,8 @@ TEST(BuildProfileTest, AbsentServiceStillGetsNameAndSelfOverride) {
 // (b) A TrafficSplit alone: its backends, in order, trailing-dot authorities and backend refs.
 TEST(BuildProfileTest, SplitOnlyGivesBackendsInOrder) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z",
-                         {{"web-v2", "90"}, {"web-v1", "10"}}, "split.smi-spec.io/v1alpha4")};
+  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v2", "90"}, {"web-v1", "10"}},
+                         "split.smi-spec.io/v1alpha4")};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
   EXPECT_THAT(Overrides(p.dst_overrides()),
@@ -625,8 +620,8 @@ TEST(BuildProfileTest, SplitOnlyGivesBackendsInOrder) {
 
 TEST(BuildProfileTest, SplitV1alpha1QuantityWeights) {
   ProfileInputs in = Inputs(9090);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z",
-                         {{"web-v1", "500m"}, {"web-v2", "1"}}, "split.smi-spec.io/v1alpha1")};
+  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "500m"}, {"web-v2", "1"}},
+                         "split.smi-spec.io/v1alpha1")};
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, nullptr);
   EXPECT_THAT(Overrides(p.dst_overrides()),
               ElementsAre(Pair("web-v1.emojivoto.svc.cluster.local.:9090", 5000u),
@@ -738,9 +733,9 @@ TEST_P(SplitConflictTest, OldestWins) {
   in.splits = GetParam().splits;
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
-  EXPECT_THAT(Overrides(p.dst_overrides()),
-              ElementsAre(Pair(GetParam().want_backend + ".emojivoto.svc.cluster.local.:80",
-                               10000u)));
+  EXPECT_THAT(
+      Overrides(p.dst_overrides()),
+      ElementsAre(Pair(GetParam().want_backend + ".emojivoto.svc.cluster.local.:80", 10000u)));
   EXPECT_EQ(notes.overrides_source, "trafficsplit");
   EXPECT_EQ(notes.split_used, "emojivoto/" + GetParam().want_split);
   EXPECT_FALSE(notes.warnings.empty()) << "the conflict is not noted";
@@ -748,33 +743,33 @@ TEST_P(SplitConflictTest, OldestWins) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, SplitConflictTest,
-    testing::Values(
-        SplitConflictCase{"OlderFirst",
-                          {MakeSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}}),
-                           MakeSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}})},
-                          "b",
-                          "old"},
-        SplitConflictCase{"OlderLast",
-                          {MakeSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}}),
-                           MakeSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}})},
-                          "b",
-                          "old"},
-        SplitConflictCase{"SameTimeThenName",
-                          {MakeSplit("zeta", "2024-01-01T00:00:00Z", {{"z", "1"}}),
-                           MakeSplit("alpha", "2024-01-01T00:00:00Z", {{"a", "1"}})},
-                          "alpha",
-                          "a"},
-        SplitConflictCase{"ThreeSplits",
-                          {MakeSplit("c", "2024-03-01T00:00:00Z", {{"c", "1"}}),
-                           MakeSplit("b", "2024-01-01T00:00:00Z", {{"b", "1"}}),
-                           MakeSplit("a", "2024-02-01T00:00:00Z", {{"a", "1"}})},
-                          "b",
-                          "b"}));
+    testing::Values(SplitConflictCase{"OlderFirst",
+                                      {MakeSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}}),
+                                       MakeSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}})},
+                                      "b",
+                                      "old"},
+                    SplitConflictCase{"OlderLast",
+                                      {MakeSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}}),
+                                       MakeSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}})},
+                                      "b",
+                                      "old"},
+                    SplitConflictCase{"SameTimeThenName",
+                                      {MakeSplit("zeta", "2024-01-01T00:00:00Z", {{"z", "1"}}),
+                                       MakeSplit("alpha", "2024-01-01T00:00:00Z", {{"a", "1"}})},
+                                      "alpha",
+                                      "a"},
+                    SplitConflictCase{"ThreeSplits",
+                                      {MakeSplit("c", "2024-03-01T00:00:00Z", {{"c", "1"}}),
+                                       MakeSplit("b", "2024-01-01T00:00:00Z", {{"b", "1"}}),
+                                       MakeSplit("a", "2024-02-01T00:00:00Z", {{"a", "1"}})},
+                                      "b",
+                                      "b"}));
 
 // (g) A split with a bad weight is not applied.
 TEST(BuildProfileTest, SplitWithBadWeightIsNotApplied) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}, {"web-v2", "abc"}})};
+  in.splits = {
+      MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}, {"web-v2", "abc"}})};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
   ExpectSelfOverride(p, kSelf80);
@@ -827,23 +822,22 @@ TEST_P(OpaqueProtocolTest, FromAnnotationOrDefault) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, OpaqueProtocolTest,
-    testing::Values(
-        OpaqueCase{"NumberListed", true, "80,3306", "", 80, true},
-        OpaqueCase{"NumberNotListed", true, "3306", "80", 80, false},
-        OpaqueCase{"RangeInside", true, "9000-9100", "", 9050, true},
-        OpaqueCase{"RangeEdge", true, "9000-9100", "", 9100, true},
-        OpaqueCase{"RangeOutside", true, "9000-9100", "", 9101, false},
-        OpaqueCase{"PortName", true, "grpc", "", 9090, true},
-        OpaqueCase{"PortNameOther", true, "grpc", "", 80, false},
-        OpaqueCase{"PortNameHttp", true, "http", "", 80, true},
-        OpaqueCase{"Mixed", true, "25, 4000-4100 grpc", "", 9090, true},
-        OpaqueCase{"UnknownNameIgnored", true, "nope,80", "", 80, true},
-        OpaqueCase{"EmptyAnnotationMeansNone", true, "", "80,9090", 80, false},
-        OpaqueCase{"AbsentUsesDefault", true, std::nullopt, "25,80,3306", 80, true},
-        OpaqueCase{"AbsentDefaultRange", true, std::nullopt, "4000-4100", 4001, true},
-        OpaqueCase{"AbsentNotInDefault", true, std::nullopt, "25,3306", 80, false},
-        OpaqueCase{"AbsentEmptyDefault", true, std::nullopt, "", 80, false},
-        OpaqueCase{"NoServiceUsesDefault", false, std::nullopt, "80", 80, true}));
+    testing::Values(OpaqueCase{"NumberListed", true, "80,3306", "", 80, true},
+                    OpaqueCase{"NumberNotListed", true, "3306", "80", 80, false},
+                    OpaqueCase{"RangeInside", true, "9000-9100", "", 9050, true},
+                    OpaqueCase{"RangeEdge", true, "9000-9100", "", 9100, true},
+                    OpaqueCase{"RangeOutside", true, "9000-9100", "", 9101, false},
+                    OpaqueCase{"PortName", true, "grpc", "", 9090, true},
+                    OpaqueCase{"PortNameOther", true, "grpc", "", 80, false},
+                    OpaqueCase{"PortNameHttp", true, "http", "", 80, true},
+                    OpaqueCase{"Mixed", true, "25, 4000-4100 grpc", "", 9090, true},
+                    OpaqueCase{"UnknownNameIgnored", true, "nope,80", "", 80, true},
+                    OpaqueCase{"EmptyAnnotationMeansNone", true, "", "80,9090", 80, false},
+                    OpaqueCase{"AbsentUsesDefault", true, std::nullopt, "25,80,3306", 80, true},
+                    OpaqueCase{"AbsentDefaultRange", true, std::nullopt, "4000-4100", 4001, true},
+                    OpaqueCase{"AbsentNotInDefault", true, std::nullopt, "25,3306", 80, false},
+                    OpaqueCase{"AbsentEmptyDefault", true, std::nullopt, "", 80, false},
+                    OpaqueCase{"NoServiceUsesDefault", false, std::nullopt, "80", 80, true}));
 
 // (i) Names and references.
 TEST(BuildProfileTest, NamesAndRefsWithoutProfile) {
