@@ -19,6 +19,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "controlplane/admin_server.h"
 #include "controlplane/destination_service.h"
@@ -179,8 +180,15 @@ int Run(int argc, char** argv) {
   health.SetServing(false);
   destination.Drain();
   health.Shutdown();  // ends Watch streams now, so they do not hold the grace period
-  server->Shutdown(std::chrono::system_clock::now() +
-                   absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+  // Our streams end as soon as their last write completes; wait for that (bounded by the grace),
+  // then give in-flight unary calls a moment. gRPC would otherwise also wait for idle client
+  // connections to close, holding every shutdown for the whole grace period.
+  absl::Time grace_end = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
+  while (destination.OpenStreams() > 0 && absl::Now() < grace_end) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  absl::Time unary_end = std::min(grace_end, absl::Now() + absl::Milliseconds(250));
+  server->Shutdown(absl::ToChronoTime(unary_end));
   server->Wait();
   source->Stop();
   admin.Stop();
