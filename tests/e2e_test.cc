@@ -194,6 +194,67 @@ TEST_F(EndToEndTest, ProfileFollowsTrafficSplitEdits) {
   EXPECT_EQ(stream->Pending(), 0u);
 }
 
+// The canary walkthrough of behaviour.md 3.2, live: TrafficSplit only -> a ServiceProfile with
+// dstOverrides appears (it wins) -> its dstOverrides are removed (the split is back) -> the split
+// is deleted (self override). A client in another namespace with a token sees its own profile.
+TEST_F(EndToEndTest, CanaryWalkthroughEveryTransition) {
+  using O = std::vector<std::pair<std::string, uint32_t>>;
+  const O split = {{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000},
+                   {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000}};
+  auto stream = Profile(kBackend, R"({"ns":"trafficsplit-sample","nodeName":"node-1"})");
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(Overrides(*first), split);
+
+  const std::string profile =
+      "apiVersion: linkerd.io/v1alpha2\n"
+      "kind: ServiceProfile\n"
+      "metadata:\n"
+      "  name: backend-svc.trafficsplit-sample.svc.cluster.local\n"
+      "  namespace: trafficsplit-sample\n"
+      "spec:\n"
+      "  routes:\n"
+      "  - name: GET /api\n"
+      "    condition: {method: GET, pathRegex: /api/.*}\n"
+      "    isRetryable: true\n"
+      "    timeout: 250ms\n"
+      "  dstOverrides:\n"
+      "  - authority: backend-svc.trafficsplit-sample.svc.cluster.local\n"
+      "    weight: 100m\n";
+  WriteFile(dir_ + "/profile.yaml", profile);
+  auto sp = stream->Next();
+  ASSERT_TRUE(sp.has_value());
+  EXPECT_EQ(Overrides(*sp), (O{{"backend-svc.trafficsplit-sample.svc.cluster.local:8080", 1000}}));
+  ASSERT_EQ(sp->routes_size(), 1);
+  EXPECT_EQ(sp->routes(0).metrics_labels().at("route"), "GET /api");
+  EXPECT_TRUE(sp->routes(0).is_retryable());
+  EXPECT_EQ(sp->routes(0).timeout().nanos(), 250000000);
+  EXPECT_EQ(sp->profile_ref().resource().kind(), "ServiceProfile");
+
+  std::string without = profile.substr(0, profile.find("  dstOverrides:"));
+  WriteFile(dir_ + "/profile.yaml", without);
+  auto back = stream->Next();
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(Overrides(*back), split);
+  EXPECT_EQ(back->routes_size(), 1);
+
+  fs::remove(dir_ + "/trafficsplit.yaml");
+  auto self = stream->Next();
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(Overrides(*self), (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 10000}}));
+
+  // An invalid edit is logged and not sent; the stream keeps its profile.
+  WriteFile(dir_ + "/profile.yaml", without + "  - name: broken\n    condition: {}\n");
+  ASSERT_TRUE(server_.WaitForLine(
+      {"invalid ServiceProfile", "spec.routes[1].condition: a match needs at least one field"},
+      kWait));
+  fs::remove(dir_ + "/profile.yaml");
+  auto gone = stream->Next();
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->routes_size(), 0);  // the next message is the deletion, nothing in between
+  EXPECT_EQ(stream->Pending(), 0u);
+}
+
 TEST_F(EndToEndTest, GetFollowsEndpointSliceEdits) {
   auto stream = Get(kBackend);
   auto first = stream->Next();

@@ -1,0 +1,316 @@
+// GetProfile through the real Store and TopicRegistry: every precedence state of the dst_overrides
+// merge and every transition between two of them, in both directions; client-namespace fallback;
+// invalid profiles keeping the last valid one; dedup; topic sharing.
+#include <map>
+#include <memory>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "controlplane/profile_topic.h"
+#include "controlplane/topic_registry.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "watchers/store.h"
+
+namespace dest {
+namespace {
+
+namespace pb = io::linkerd::proxy::destination;
+
+// A stream stand-in: keeps every snapshot offered, in order, ignoring stale ones as streams do.
+class RecordingSink : public Sink<ProfileSnapshot> {
+ public:
+  void Offer(std::shared_ptr<const ProfileSnapshot> s) override {
+    absl::MutexLock lock(&mu_);
+    if (!got_.empty() && s->version <= got_.back()->version) return;
+    got_.push_back(std::move(s));
+  }
+  std::vector<pb::DestinationProfile> Take() {
+    absl::MutexLock lock(&mu_);
+    std::vector<pb::DestinationProfile> out;
+    for (const auto& s : got_) {
+      pb::DestinationProfile p;
+      EXPECT_TRUE(p.ParseFromString(s->bytes));
+      out.push_back(std::move(p));
+    }
+    got_.clear();
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<const ProfileSnapshot>> got_ ABSL_GUARDED_BY(mu_);
+};
+
+using Overrides = std::vector<std::pair<std::string, uint32_t>>;
+Overrides OverridesOf(const pb::DestinationProfile& p) {
+  Overrides out;
+  for (const auto& d : p.dst_overrides()) out.emplace_back(d.authority(), d.weight());
+  return out;
+}
+
+constexpr char kFqdn[] = "web.prod.svc.cluster.local";
+
+std::shared_ptr<const Service> MakeService(bool opaque = false) {
+  auto s = std::make_shared<Service>();
+  s->meta.name = "web";
+  s->meta.ns = "prod";
+  s->cluster_ips = {"10.96.0.10"};
+  ServicePort p;
+  p.name = "http";
+  p.port = 8080;
+  p.target_port.int_value = 8080;
+  s->ports.push_back(p);
+  if (opaque) s->meta.annotations["config.linkerd.io/opaque-ports"] = "http";
+  return s;
+}
+
+std::shared_ptr<const ServiceProfile> MakeProfile(const std::string& ns,
+                                                  std::vector<DstOverrideSpec> dsts,
+                                                  const std::string& route = "GET /",
+                                                  bool valid = true) {
+  auto sp = std::make_shared<ServiceProfile>();
+  sp->meta.name = kFqdn;
+  sp->meta.ns = ns;
+  RouteSpec r;
+  r.name = route;
+  RequestMatchSpec m;
+  if (valid) {
+    m.method = "GET";
+    m.path_regex = "/";
+  }  // else: a match with no field, which is invalid
+  r.condition = m;
+  sp->routes.push_back(r);
+  sp->dst_overrides = std::move(dsts);
+  return sp;
+}
+
+std::shared_ptr<const TrafficSplit> MakeSplit(const std::string& name, const std::string& ts,
+                                              std::vector<TrafficSplitBackend> backends,
+                                              bool with_matches = false) {
+  auto t = std::make_shared<TrafficSplit>();
+  t->meta.name = name;
+  t->meta.ns = "prod";
+  t->meta.creation_timestamp = ts;
+  t->api_version = "split.smi-spec.io/v1alpha2";
+  t->service = "web";
+  t->backends = std::move(backends);
+  if (with_matches) t->matches.push_back({"HTTPRouteGroup", "canary-routes", ""});
+  return t;
+}
+
+class ProfileTopicTest : public ::testing::Test {
+ protected:
+  ProfileTopicTest() : topics_(&store_, TranslatorOptions{}, &registry_) {
+    store_.AddListener([this](const std::vector<StoreChange>& c) { topics_.OnStoreChanges(c); });
+  }
+
+  // Makes the store hold exactly `objects` (adds, updates and deletes as needed), in one batch.
+  void SetWorld(const std::vector<AnyObject>& objects) {
+    std::vector<ObjectEvent> events;
+    std::map<ObjectKey, AnyObject> want;
+    for (const AnyObject& o : objects) want.emplace(KeyOf(o), o);
+    for (const auto& [k, o] : world_) {
+      if (!want.count(k)) events.push_back({EventType::kDeleted, o});
+    }
+    for (const auto& [k, o] : want) {
+      events.push_back({world_.count(k) ? EventType::kModified : EventType::kAdded, o});
+    }
+    world_ = want;
+    if (!events.empty()) store_.Apply(events);
+  }
+
+  std::shared_ptr<ProfileTopic> Subscribe(std::shared_ptr<RecordingSink> sink,
+                                          const std::string& client_ns = "") {
+    ProfileKey key{"web", "prod", 8080, client_ns};
+    auto topic = topics_.AcquireProfile(key);
+    sink->Offer(topic->Subscribe(sink));
+    return topic;
+  }
+
+  prometheus::Registry registry_;
+  Store store_{&registry_};
+  TopicRegistry topics_;
+  std::map<ObjectKey, AnyObject> world_;
+};
+
+// The precedence states of behaviour.md 3.2 and what a proxy must see in each.
+struct MergeState {
+  std::string name;
+  std::vector<AnyObject> objects;
+  Overrides expected;
+  size_t routes;
+};
+
+std::vector<MergeState> MergeStates() {
+  const std::string self = "web.prod.svc.cluster.local.:8080";
+  const std::string canary = "web-canary.prod.svc.cluster.local.:8080";
+  const std::string primary = "web-primary.prod.svc.cluster.local.:8080";
+  auto svc = MakeService();
+  auto split = MakeSplit("web-split", "2026-01-01T00:00:00Z", {{"web-primary", "90"}, {"web-canary", "10"}});
+  auto older = MakeSplit("a-older", "2025-01-01T00:00:00Z", {{"web-canary", "1"}});
+  auto matches = MakeSplit("web-split", "2026-01-01T00:00:00Z", {{"web-canary", "1"}}, true);
+  auto sp_dst = MakeProfile("prod", {{"web-v2.prod.svc.cluster.local", "500m"}, {"web-v1.prod:9090", "1"}});
+  auto sp_plain = MakeProfile("prod", {});
+  return {
+      {"nothing", {svc}, {{self, 10000}}, 0},
+      {"split", {svc, split}, {{primary, 900000}, {canary, 100000}}, 0},
+      {"split_with_matches", {svc, matches}, {{self, 10000}}, 0},
+      {"two_splits_oldest_wins", {svc, split, older}, {{canary, 10000}}, 0},
+      {"sp_without_dst", {svc, sp_plain}, {{self, 10000}}, 1},
+      {"sp_without_dst_and_split", {svc, sp_plain, split}, {{primary, 900000}, {canary, 100000}}, 1},
+      {"sp_dst_and_split",
+       {svc, sp_dst, split},
+       {{"web-v2.prod.svc.cluster.local:8080", 5000}, {"web-v1.prod:9090", 10000}},
+       1},
+      {"no_service", {}, {{self, 10000}}, 0},
+  };
+}
+
+TEST_F(ProfileTopicTest, EveryMergeStateAndEveryTransitionBothWays) {
+  std::vector<MergeState> states = MergeStates();
+  for (const MergeState& from : states) {
+    for (const MergeState& to : states) {
+      if (from.name == to.name) continue;
+      SCOPED_TRACE(absl::StrCat(from.name, " -> ", to.name));
+      SetWorld(from.objects);
+      auto sink = std::make_shared<RecordingSink>();
+      auto topic = Subscribe(sink);
+      std::vector<pb::DestinationProfile> first = sink->Take();
+      ASSERT_EQ(first.size(), 1u);  // one complete first message
+      EXPECT_EQ(OverridesOf(first[0]), from.expected);
+      EXPECT_EQ(static_cast<size_t>(first[0].routes_size()), from.routes);
+
+      SetWorld(to.objects);
+      std::vector<pb::DestinationProfile> after = sink->Take();
+      bool same = OverridesOf(first[0]) == to.expected && from.routes == to.routes;
+      if (same) {
+        // Nothing a proxy sees changed: nothing is sent (only the opaque/parent fields could
+        // differ, and they do not between these states).
+        EXPECT_TRUE(after.empty());
+      } else {
+        ASSERT_EQ(after.size(), 1u);
+        EXPECT_EQ(OverridesOf(after[0]), to.expected);
+        EXPECT_EQ(static_cast<size_t>(after[0].routes_size()), to.routes);
+        EXPECT_EQ(after[0].fully_qualified_name(), kFqdn);
+      }
+      topic->Unsubscribe(sink.get());
+      topics_.ReleaseProfile(*topic);
+    }
+  }
+}
+
+TEST_F(ProfileTopicTest, ClientNamespaceProfileWinsWhileItExists) {
+  auto svc = MakeService();
+  auto server_sp = MakeProfile("prod", {}, "server-route");
+  auto client_sp = MakeProfile("shop", {}, "client-route");
+  SetWorld({svc, server_sp});
+  auto client = std::make_shared<RecordingSink>();
+  auto local = std::make_shared<RecordingSink>();
+  auto t1 = Subscribe(client, "shop");
+  auto t2 = Subscribe(local, "");
+  auto route = [](const pb::DestinationProfile& p) {
+    return p.routes_size() ? p.routes(0).metrics_labels().at("route") : "";
+  };
+  EXPECT_EQ(route(client->Take().at(0)), "server-route");
+  EXPECT_EQ(route(local->Take().at(0)), "server-route");
+
+  SetWorld({svc, server_sp, client_sp});  // appears: the client switches, the local one does not
+  auto c = client->Take();
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(route(c[0]), "client-route");
+  EXPECT_EQ(c[0].profile_ref().resource().namespace_(), "shop");
+  EXPECT_TRUE(local->Take().empty());
+
+  SetWorld({svc, server_sp});  // disappears: back to the Service's namespace
+  c = client->Take();
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(route(c[0]), "server-route");
+  EXPECT_EQ(c[0].profile_ref().resource().namespace_(), "prod");
+
+  SetWorld({svc});  // none at all: no routes, default budget, no profile_ref
+  c = client->Take();
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].routes_size(), 0);
+  EXPECT_FALSE(c[0].has_profile_ref());
+  EXPECT_FLOAT_EQ(c[0].retry_budget().retry_ratio(), 0.2f);
+}
+
+TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
+  auto svc = MakeService();
+  SetWorld({svc, MakeProfile("prod", {{"a.prod.svc.cluster.local", "1"}}, "good")});
+  auto sink = std::make_shared<RecordingSink>();
+  auto topic = Subscribe(sink);
+  auto first = sink->Take();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].routes(0).metrics_labels().at("route"), "good");
+
+  // An invalid edit: nothing is sent, the metric counts it.
+  SetWorld({svc, MakeProfile("prod", {}, "bad", /*valid=*/false)});
+  EXPECT_TRUE(sink->Take().empty());
+  pb::DestinationProfile current;
+  ASSERT_TRUE(current.ParseFromString(topic->Current()->bytes));
+  EXPECT_EQ(current.routes(0).metrics_labels().at("route"), "good");
+
+  // Other inputs still flow while the profile is invalid: the Service becomes opaque.
+  SetWorld({MakeService(/*opaque=*/true), MakeProfile("prod", {}, "bad", false)});
+  auto opaque = sink->Take();
+  ASSERT_EQ(opaque.size(), 1u);
+  EXPECT_TRUE(opaque[0].opaque_protocol());
+  EXPECT_EQ(opaque[0].routes(0).metrics_labels().at("route"), "good");
+
+  // Fixed: the new valid profile is sent.
+  SetWorld({MakeService(true), MakeProfile("prod", {}, "fixed")});
+  auto fixed = sink->Take();
+  ASSERT_EQ(fixed.size(), 1u);
+  EXPECT_EQ(fixed[0].routes(0).metrics_labels().at("route"), "fixed");
+
+  bool counted = false;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name == "destination_serviceprofile_invalid_total") {
+      counted = family.metric.at(0).counter.value >= 1;
+    }
+  }
+  EXPECT_TRUE(counted);
+}
+
+TEST_F(ProfileTopicTest, InvalidProfileFirstSeenServesTheDefault) {
+  SetWorld({MakeService(), MakeProfile("prod", {}, "bad", /*valid=*/false)});
+  auto sink = std::make_shared<RecordingSink>();
+  Subscribe(sink);
+  auto first = sink->Take();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].routes_size(), 0);
+  EXPECT_FALSE(first[0].has_profile_ref());
+  EXPECT_EQ(OverridesOf(first[0]), (Overrides{{"web.prod.svc.cluster.local.:8080", 10000}}));
+}
+
+TEST_F(ProfileTopicTest, StreamsShareOneTopicAndOneSerialization) {
+  SetWorld({MakeService()});
+  std::vector<std::shared_ptr<RecordingSink>> sinks;
+  std::vector<std::shared_ptr<ProfileTopic>> held;
+  for (int i = 0; i < 100; ++i) {
+    sinks.push_back(std::make_shared<RecordingSink>());
+    held.push_back(Subscribe(sinks.back()));
+  }
+  for (const auto& t : held) EXPECT_EQ(t, held[0]);
+  EXPECT_EQ(topics_.TopicCount(), 1u);
+  auto before = held[0]->Current();
+  SetWorld({MakeService(), MakeSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
+  auto after = held[0]->Current();
+  EXPECT_NE(before, after);
+  for (const auto& s : sinks) EXPECT_EQ(s->Take().size(), 2u);  // first + one change each
+  // An unrelated change reaches nobody.
+  auto other = std::make_shared<Service>(*MakeService());
+  other->meta.name = "other";
+  SetWorld({MakeService(), other,
+            MakeSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
+  for (const auto& s : sinks) EXPECT_TRUE(s->Take().empty());
+  for (const auto& s : sinks) held[0]->Unsubscribe(s.get());
+  for (const auto& t : held) topics_.ReleaseProfile(*t);
+  EXPECT_EQ(topics_.TopicCount(), 0u);
+}
+
+}  // namespace
+}  // namespace dest
