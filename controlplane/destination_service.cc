@@ -137,8 +137,13 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
 class ProfileStream final : public SnapshotStream<ProfileSnapshot> {
  public:
-  ProfileStream(DestinationService* service, std::shared_ptr<ProfileTopic> topic)
-      : SnapshotStream(service), service_(service), topic_(std::move(topic)) {}
+  // Exactly one of the topics is set, or none for a fixed profile.
+  ProfileStream(DestinationService* service, std::shared_ptr<ProfileTopic> topic,
+                std::shared_ptr<EndpointProfileTopic> endpoint_topic)
+      : SnapshotStream(service),
+        service_(service),
+        topic_(std::move(topic)),
+        endpoint_topic_(std::move(endpoint_topic)) {}
 
  protected:
   bool IsProfile() const override { return true; }
@@ -148,14 +153,20 @@ class ProfileStream final : public SnapshotStream<ProfileSnapshot> {
     return {target.buffer};
   }
   void Detach() override {
-    if (topic_ == nullptr) return;
-    topic_->Unsubscribe(this);
-    service_->topics_->ReleaseProfile(*topic_);
+    if (topic_ != nullptr) {
+      topic_->Unsubscribe(this);
+      service_->topics_->ReleaseProfile(*topic_);
+    }
+    if (endpoint_topic_ != nullptr) {
+      endpoint_topic_->Unsubscribe(this);
+      service_->topics_->ReleaseEndpointProfile(*endpoint_topic_);
+    }
   }
 
  private:
   DestinationService* const service_;
-  const std::shared_ptr<ProfileTopic> topic_;  // null for a fixed profile
+  const std::shared_ptr<ProfileTopic> topic_;
+  const std::shared_ptr<EndpointProfileTopic> endpoint_topic_;
 };
 
 class EndpointStream final : public SnapshotStream<EndpointSnapshot> {
@@ -302,7 +313,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
                                             " is of type ExternalName and has no endpoints")),
                   false);
   }
-  EndpointKey key{auth->service, auth->ns, auth->port, auth->instance};
+  ContextToken token = ParseContextToken(req.context_token());
+  EndpointKey key{auth->service, auth->ns, auth->port, auth->instance,
+                  ZoneOfNode(*store_, token.node_name)};
   auto topic = topics_->AcquireEndpoints(key);
   auto stream = std::make_shared<EndpointStream>(this, topic);
   stream->Start(stream);
@@ -334,6 +347,22 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
     Log(LogLevel::kDebug, "context token ignored: neither JSON nor ns:NAME",
         {{"token", req.context_token()}});
   }
+  // Endpoint profiles: an instance, a pod IP, a host port.
+  auto serve_endpoint = [&](const EndpointProfileKey& k) {
+    auto topic = topics_->AcquireEndpointProfile(k);
+    auto stream = std::make_shared<ProfileStream>(this, nullptr, topic);
+    stream->Start(stream);
+    if (open_profile_ != nullptr) open_profile_->Increment();
+    stream->Offer(topic->Subscribe(stream));
+    return stream.get();
+  };
+  auto conflict = [&](const std::string& what, const auto& objects) {
+    std::vector<std::string> names;
+    for (const auto& o : objects) names.push_back(o->meta.ns + "/" + o->meta.name);
+    return Reject(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                               absl::StrCat(what, " is claimed by several ", absl::StrJoin(names, ", "))),
+                  true);
+  };
   ProfileKey key;
   key.port = auth->port;
   switch (auth->type) {
@@ -341,34 +370,45 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
       key.service = auth->service;
       key.ns = auth->ns;
       break;
-    case Authority::Type::kInstance:
-      return Reject(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                 "profiles for instance authorities are not served yet"),
-                    true);
+    case Authority::Type::kInstance: {
+      EndpointState state = ComputeEndpoints(
+          *store_, EndpointKey{auth->service, auth->ns, auth->port, auth->instance, ""},
+          topics_->options());
+      if (state.addrs.empty()) {
+        return Reject(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                   absl::StrCat("no ready endpoint named \"", auth->instance,
+                                                "\" in Service ", auth->ns, "/", auth->service)),
+                      true);
+      }
+      EndpointProfileKey k;
+      k.mode = EndpointProfileKey::Mode::kInstance;
+      k.port = auth->port;
+      k.service = auth->service;
+      k.ns = auth->ns;
+      k.instance = auth->instance;
+      return serve_endpoint(k);
+    }
     case Authority::Type::kIp: {
       auto services = store_->ServicesByClusterIP(auth->ip);
       if (services.size() > 1) {
-        std::vector<std::string> names;
-        for (const auto& s : services) names.push_back(s->meta.ns + "/" + s->meta.name);
-        return Reject(
-            grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                         absl::StrCat("IP ", auth->ip, " is the cluster IP of several Services: ",
-                                      absl::StrJoin(names, ", "))),
-            true);
+        return conflict(absl::StrCat("IP ", auth->ip, " (as a cluster IP)"), services);
       }
       if (services.empty()) {
-        // Not a Service: the default profile (endpoint profiles for pod IPs are not served yet).
-        pb::DestinationProfile p;
-        *p.mutable_retry_budget() = DefaultRetryBudget();
-        auto snap = std::make_shared<ProfileSnapshot>();
-        snap->version = 1;
-        snap->bytes = SerializeDeterministic(p);
-        snap->buffer = MakeByteBuffer(snap->bytes);
-        auto stream = std::make_shared<ProfileStream>(this, nullptr);
-        stream->Start(stream);
-        if (open_profile_ != nullptr) open_profile_->Increment();
-        stream->Offer(std::move(snap));
-        return stream.get();
+        EndpointProfileKey k;
+        k.ip = auth->ip;
+        k.port = auth->port;
+        auto pods = LivePodsAt(*store_, EndpointProfileKey::Mode::kPodIp, auth->ip, auth->port);
+        if (pods.size() > 1) return conflict(absl::StrCat("IP ", auth->ip, " (as a pod IP)"), pods);
+        if (pods.empty()) {
+          auto host = LivePodsAt(*store_, EndpointProfileKey::Mode::kHostPort, auth->ip, auth->port);
+          if (host.size() > 1) {
+            return conflict(absl::StrCat(auth->ip, ":", auth->port, " (as a host port)"), host);
+          }
+          // A host port when a pod exposes it; otherwise the pod IP topic, which serves the
+          // default profile until a pod takes the IP.
+          if (host.size() == 1) k.mode = EndpointProfileKey::Mode::kHostPort;
+        }
+        return serve_endpoint(k);
       }
       key.service = services[0]->meta.name;
       key.ns = services[0]->meta.ns;
@@ -377,7 +417,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
   }
   if (token.ns != key.ns) key.client_ns = token.ns;
   auto topic = topics_->AcquireProfile(key);
-  auto stream = std::make_shared<ProfileStream>(this, topic);
+  auto stream = std::make_shared<ProfileStream>(this, topic, nullptr);
   stream->Start(stream);
   if (open_profile_ != nullptr) open_profile_->Increment();
   stream->Offer(topic->Subscribe(stream));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -128,18 +129,77 @@ pb::WeightedAddr MakeWeightedAddr(const Store& store, const std::string& ip, uin
     wa.mutable_tls_identity()->mutable_dns_like_identity()->set_name(id);
     wa.mutable_tls_identity()->mutable_server_name()->set_name(id);
   }
-  bool opaque;
-  auto ann = pod->meta.annotations.find("config.linkerd.io/opaque-ports");
-  if (ann != pod->meta.annotations.end()) {
-    opaque = PortSet::Parse(ann->second, by_name).Contains(port);
-  } else {
-    opaque = options.default_opaque_ports.Contains(port);
-  }
   if (options.enable_h2_upgrade) wa.mutable_protocol_hint()->mutable_h2();
-  if (opaque) {
+  if (IsOpaquePort(*pod, port, options)) {
     wa.mutable_protocol_hint()->mutable_opaque_transport()->set_inbound_port(InboundPort(*pod));
   }
   return wa;
+}
+
+namespace {
+
+// One endpoint before zone filtering.
+struct Candidate {
+  std::string ip;
+  uint32_t port = 0;
+  std::shared_ptr<const Pod> pod;
+  const SliceEndpoint* slice_endpoint = nullptr;  // null in Endpoints mode
+};
+
+std::shared_ptr<const Pod> PodOf(const Store& store, const std::optional<ObjectReference>& ref,
+                                 const std::string& ns) {
+  if (!ref || ref->kind != "Pod") return nullptr;
+  return store.Get<Pod>(ref->ns.empty() ? ns : ref->ns, ref->name);
+}
+
+// Resolves the target port given the ports of one slice or subset: a numeric targetPort as is; a
+// named one through the port carrying the Service port's name (what the endpoints controller
+// writes), then through the port named like the target, then per pod by container port name.
+std::optional<uint32_t> ResolvePort(const ServicePort* svc_port, uint32_t requested,
+                                    const std::vector<EndpointPort>& ports) {
+  if (svc_port == nullptr) return requested;
+  if (svc_port->target_port.is_int) return static_cast<uint32_t>(svc_port->target_port.int_value);
+  for (const auto* name : {&svc_port->name, &svc_port->target_port.str_value}) {
+    for (const EndpointPort& p : ports) {
+      if (p.port > 0 && p.name == *name) return static_cast<uint32_t>(p.port);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool PodIsLive(const Pod& pod) {
+  return !pod.meta.deleting && pod.phase != "Succeeded" && pod.phase != "Failed";
+}
+
+bool IsOpaquePort(const Pod& pod, uint32_t port, const TranslatorOptions& options) {
+  auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
+  if (ann == pod.meta.annotations.end()) return options.default_opaque_ports.Contains(port);
+  return PortSet::Parse(ann->second, [&pod](absl::string_view n) {
+           return ContainerPortByName(pod, n);
+         }).Contains(port);
+}
+
+std::string ZoneOfNode(const Store& store, const std::string& node_name) {
+  if (node_name.empty()) return "";
+  auto node = store.Get<Node>("", node_name);
+  if (node == nullptr) return "";
+  auto it = node->meta.labels.find("topology.kubernetes.io/zone");
+  return it == node->meta.labels.end() ? "" : it->second;
+}
+
+pb::DestinationProfile BuildEndpointProfile(const Store& store, const std::string& ip,
+                                            uint32_t port, const Pod* pod,
+                                            const TranslatorOptions& options) {
+  pb::DestinationProfile p;
+  *p.mutable_retry_budget() = DefaultRetryBudget();
+  if (pod == nullptr) return p;
+  pb::WeightedAddr wa = MakeWeightedAddr(store, ip, port, pod, options);
+  (*wa.mutable_metric_labels())["namespace"] = pod->meta.ns;
+  *p.mutable_endpoint() = std::move(wa);
+  p.set_opaque_protocol(IsOpaquePort(*pod, port, options));
+  return p;
 }
 
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
@@ -158,45 +218,65 @@ EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
       break;
     }
   }
-  for (const auto& slice : store.SlicesForService(key.ns, key.service)) {
-    if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
-    // Resolve the target port for this slice. Slice ports carry the Service port's name and the
-    // resolved target port number.
-    std::optional<uint32_t> slice_port;
-    std::string target_name;
-    if (svc_port == nullptr) {
-      slice_port = key.port;
-    } else if (svc_port->target_port.is_int) {
-      slice_port = static_cast<uint32_t>(svc_port->target_port.int_value);
-    } else {
-      target_name = svc_port->target_port.str_value;
-      for (const EndpointPort& p : slice->ports) {
-        if (p.port > 0 && (p.name == svc_port->name || p.name == target_name)) {
-          slice_port = static_cast<uint32_t>(p.port);
-          break;
-        }
+  const std::string target_name =
+      svc_port != nullptr && !svc_port->target_port.is_int ? svc_port->target_port.str_value : "";
+  auto wanted = [&key](const std::string& hostname) {
+    return key.instance.empty() || absl::AsciiStrToLower(hostname) == key.instance;
+  };
+
+  std::vector<Candidate> candidates;
+  // Keeps slices (and so SliceEndpoint pointers) alive while candidates refer to them.
+  std::vector<std::shared_ptr<const EndpointSlice>> slices;
+  auto add = [&](const std::string& addr, std::optional<uint32_t> port,
+                 std::shared_ptr<const Pod> pod, const SliceEndpoint* sep) {
+    if (!port && pod) port = ContainerPortByName(*pod, target_name);
+    if (!port) return;
+    std::string ip = CanonicalIp(addr);
+    if (ip.empty()) return;
+    candidates.push_back({std::move(ip), *port, std::move(pod), sep});
+  };
+  if (options.endpoint_slices) {
+    slices = store.SlicesForService(key.ns, key.service);
+    for (const auto& slice : slices) {
+      if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
+      std::optional<uint32_t> port = ResolvePort(svc_port, key.port, slice->ports);
+      for (const SliceEndpoint& ep : slice->endpoints) {
+        if (ep.ready.has_value() && !*ep.ready) continue;
+        if (!wanted(ep.hostname)) continue;
+        auto pod = PodOf(store, ep.target_ref, key.ns);
+        for (const std::string& addr : ep.addresses) add(addr, port, pod, &ep);
       }
     }
-    for (const SliceEndpoint& ep : slice->endpoints) {
-      if (ep.ready.has_value() && !*ep.ready) continue;
-      if (!key.instance.empty() && absl::AsciiStrToLower(ep.hostname) != key.instance) continue;
-      std::shared_ptr<const Pod> pod;
-      if (ep.target_ref && ep.target_ref->kind == "Pod") {
-        pod = store.Get<Pod>(ep.target_ref->ns.empty() ? key.ns : ep.target_ref->ns,
-                             ep.target_ref->name);
-      }
-      std::optional<uint32_t> port = slice_port;
-      if (!port && pod) port = ContainerPortByName(*pod, target_name);
-      if (!port) continue;
-      for (const std::string& addr : ep.addresses) {
-        std::string ip = CanonicalIp(addr);
-        if (ip.empty()) continue;
-        std::string id = ip.find(':') == std::string::npos ? absl::StrCat(ip, ":", *port)
-                                                           : absl::StrCat("[", ip, "]:", *port);
-        state.addrs[id] = std::make_shared<const pb::WeightedAddr>(
-            MakeWeightedAddr(store, ip, *port, pod.get(), options));
+  } else if (auto eps = store.Get<Endpoints>(key.ns, key.service)) {
+    for (const EndpointSubset& subset : eps->subsets) {
+      std::optional<uint32_t> port = ResolvePort(svc_port, key.port, subset.ports);
+      for (const EndpointAddress& a : subset.addresses) {  // never notReadyAddresses
+        if (!wanted(a.hostname)) continue;
+        add(a.ip, port, PodOf(store, a.target_ref, key.ns), nullptr);
       }
     }
+  }
+
+  // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
+  if (!key.zone.empty() && !candidates.empty()) {
+    bool all_hinted = absl::c_all_of(candidates, [](const Candidate& c) {
+      return c.slice_endpoint != nullptr && c.slice_endpoint->has_hints;
+    });
+    if (all_hinted) {
+      std::vector<Candidate> in_zone;
+      for (const Candidate& c : candidates) {
+        if (absl::c_linear_search(c.slice_endpoint->hint_zones, key.zone)) in_zone.push_back(c);
+      }
+      if (!in_zone.empty()) candidates = std::move(in_zone);
+    }
+  }
+
+  for (const Candidate& c : candidates) {
+    std::string id = c.ip.find(':') == std::string::npos ? absl::StrCat(c.ip, ":", c.port)
+                                                         : absl::StrCat("[", c.ip, "]:", c.port);
+    if (state.addrs.count(id)) continue;  // listed by two slices: served once
+    state.addrs[id] = std::make_shared<const pb::WeightedAddr>(
+        MakeWeightedAddr(store, c.ip, c.port, c.pod.get(), options));
   }
   return state;
 }

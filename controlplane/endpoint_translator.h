@@ -20,6 +20,9 @@ struct EndpointKey {
   std::string ns;
   uint32_t port = 80;
   std::string instance;  // non-empty: only the endpoint with this hostname
+  // The client's zone (from its node): when every endpoint carries EndpointSlice zone hints, only
+  // the endpoints hinted for this zone are served. Empty: no filtering.
+  std::string zone;
 };
 
 // The endpoints of a Service as a proxy sees them.
@@ -41,6 +44,23 @@ io::linkerd::proxy::destination::WeightedAddr MakeWeightedAddr(const Store& stor
 
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
                                const TranslatorOptions& options);
+
+// Whether `port` is opaque for `pod`: listed in its config.linkerd.io/opaque-ports annotation
+// (numbers, ranges, container port names; present-but-empty means none), else in the defaults.
+bool IsOpaquePort(const Pod& pod, uint32_t port, const TranslatorOptions& options);
+
+// The zone of a node (label topology.kubernetes.io/zone), or "" when unknown.
+std::string ZoneOfNode(const Store& store, const std::string& node_name);
+
+// The endpoint profile of behaviour.md 3.3 for a pod endpoint: `endpoint` (with the
+// `namespace` metric label), opaque_protocol from the pod's opaque ports, the default retry
+// budget. `pod` null gives the default profile for an address that maps to nothing.
+io::linkerd::proxy::destination::DestinationProfile BuildEndpointProfile(
+    const Store& store, const std::string& ip, uint32_t port, const Pod* pod,
+    const TranslatorOptions& options);
+
+// Whether a pod can receive traffic: not terminating, not Succeeded or Failed.
+bool PodIsLive(const Pod& pod);
 
 }  // namespace dest
 

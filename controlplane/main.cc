@@ -38,6 +38,8 @@ ABSL_FLAG(std::string, controller_namespace, "linkerd", "namespace of the contro
 ABSL_FLAG(std::string, identity_trust_domain, "cluster.local", "trust domain of mesh identities");
 ABSL_FLAG(bool, enable_h2_upgrade, true, "hint proxies to upgrade HTTP/1 to HTTP/2 between them");
 ABSL_FLAG(bool, enable_identity, true, "serve TLS identities for meshed endpoints");
+ABSL_FLAG(bool, enable_endpoint_slices, true,
+          "read endpoints from discovery.k8s.io/v1 EndpointSlices; false: core/v1 Endpoints");
 ABSL_FLAG(std::string, default_opaque_ports, "25,587,3306,4444,5432,6379,9300,11211",
           "ports treated as opaque when no opaque-ports annotation applies (numbers and ranges)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
@@ -102,6 +104,7 @@ int Run(int argc, char** argv) {
   options.identity_trust_domain = absl::GetFlag(FLAGS_identity_trust_domain);
   options.enable_h2_upgrade = absl::GetFlag(FLAGS_enable_h2_upgrade);
   options.enable_identity = absl::GetFlag(FLAGS_enable_identity);
+  options.endpoint_slices = absl::GetFlag(FLAGS_enable_endpoint_slices);
   std::vector<std::string> port_problems;
   options.default_opaque_ports =
       PortSet::Parse(absl::GetFlag(FLAGS_default_opaque_ports), nullptr, &port_problems);

@@ -23,6 +23,8 @@ struct TranslatorOptions {
   std::string identity_trust_domain = "cluster.local";
   bool enable_h2_upgrade = true;
   bool enable_identity = true;
+  // Endpoints from discovery.k8s.io/v1 EndpointSlices (default) or core/v1 Endpoints.
+  bool endpoint_slices = true;
   PortSet default_opaque_ports;
 };
 

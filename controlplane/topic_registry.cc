@@ -16,7 +16,7 @@ namespace dest {
 namespace {
 
 std::string EndpointKeyString(const EndpointKey& k) {
-  return absl::StrCat(k.port, "/", k.instance);
+  return absl::StrCat(k.port, "/", k.instance, "/", k.zone);
 }
 
 }  // namespace
@@ -69,56 +69,77 @@ size_t TopicRegistry::TopicCount() const {
   return n;
 }
 
-std::shared_ptr<ProfileTopic> TopicRegistry::AcquireProfile(const ProfileKey& key) {
-  std::string skey = key.ServiceKey();
-  Shard& shard = ShardFor(skey);
+template <typename T, typename Key>
+std::shared_ptr<T> TopicRegistry::Acquire(const std::string& group, const std::string& id,
+                                          const Key& key,
+                                          std::map<std::string, Entry<T>> ServiceTopics::*member) {
+  Shard& shard = ShardFor(group);
   absl::MutexLock lock(&shard.mu);
-  auto& entry = shard.services[skey].profiles[absl::StrCat(key.port, "/", key.client_ns)];
+  Entry<T>& entry = (shard.services[group].*member)[id];
   if (entry.topic == nullptr) {
-    entry.topic = std::make_shared<ProfileTopic>(key, store_, &options_);
+    entry.topic = std::make_shared<T>(key, store_, &options_);
     if (topics_gauge_) topics_gauge_->Increment();
   }
   ++entry.refs;
   return entry.topic;
+}
+
+template <typename T>
+void TopicRegistry::Release(const std::string& group, const std::string& id,
+                            std::map<std::string, Entry<T>> ServiceTopics::*member) {
+  Shard& shard = ShardFor(group);
+  absl::MutexLock lock(&shard.mu);
+  auto svc = shard.services.find(group);
+  if (svc == shard.services.end()) return;
+  auto& topics = svc->second.*member;
+  auto it = topics.find(id);
+  if (it == topics.end() || --it->second.refs > 0) return;
+  topics.erase(it);
+  if (topics_gauge_) topics_gauge_->Decrement();
+  if (svc->second.empty()) shard.services.erase(svc);
+}
+
+std::shared_ptr<ProfileTopic> TopicRegistry::AcquireProfile(const ProfileKey& key) {
+  return Acquire(key.ServiceKey(), absl::StrCat(key.port, "/", key.client_ns), key,
+                 &ServiceTopics::profiles);
 }
 
 void TopicRegistry::ReleaseProfile(const ProfileTopic& topic) {
-  std::string skey = topic.key().ServiceKey();
-  Shard& shard = ShardFor(skey);
-  absl::MutexLock lock(&shard.mu);
-  auto svc = shard.services.find(skey);
-  if (svc == shard.services.end()) return;
-  auto it = svc->second.profiles.find(absl::StrCat(topic.key().port, "/", topic.key().client_ns));
-  if (it == svc->second.profiles.end() || --it->second.refs > 0) return;
-  svc->second.profiles.erase(it);
-  if (topics_gauge_) topics_gauge_->Decrement();
-  if (svc->second.profiles.empty() && svc->second.endpoints.empty()) shard.services.erase(svc);
+  Release(topic.key().ServiceKey(), absl::StrCat(topic.key().port, "/", topic.key().client_ns),
+          &ServiceTopics::profiles);
 }
 
 std::shared_ptr<EndpointTopic> TopicRegistry::AcquireEndpoints(const EndpointKey& key) {
-  std::string skey = key.ns + "/" + key.service;
-  Shard& shard = ShardFor(skey);
-  absl::MutexLock lock(&shard.mu);
-  auto& entry = shard.services[skey].endpoints[EndpointKeyString(key)];
-  if (entry.topic == nullptr) {
-    entry.topic = std::make_shared<EndpointTopic>(key, store_, &options_);
-    if (topics_gauge_) topics_gauge_->Increment();
-  }
-  ++entry.refs;
-  return entry.topic;
+  return Acquire(key.ns + "/" + key.service, EndpointKeyString(key), key,
+                 &ServiceTopics::endpoints);
 }
 
 void TopicRegistry::ReleaseEndpoints(const EndpointTopic& topic) {
-  std::string skey = topic.ServiceKey();
-  Shard& shard = ShardFor(skey);
-  absl::MutexLock lock(&shard.mu);
-  auto svc = shard.services.find(skey);
-  if (svc == shard.services.end()) return;
-  auto it = svc->second.endpoints.find(EndpointKeyString(topic.key()));
-  if (it == svc->second.endpoints.end() || --it->second.refs > 0) return;
-  svc->second.endpoints.erase(it);
-  if (topics_gauge_) topics_gauge_->Decrement();
-  if (svc->second.profiles.empty() && svc->second.endpoints.empty()) shard.services.erase(svc);
+  Release(topic.ServiceKey(), EndpointKeyString(topic.key()), &ServiceTopics::endpoints);
+}
+
+std::shared_ptr<EndpointProfileTopic> TopicRegistry::AcquireEndpointProfile(
+    const EndpointProfileKey& key) {
+  return Acquire(key.GroupKey(), key.ToString(), key, &ServiceTopics::endpoint_profiles);
+}
+
+void TopicRegistry::ReleaseEndpointProfile(const EndpointProfileTopic& topic) {
+  Release(topic.key().GroupKey(), topic.key().ToString(), &ServiceTopics::endpoint_profiles);
+}
+
+void TopicRegistry::AddPodGroups(const Pod& pod, std::set<std::string>* groups) const {
+  for (const auto& slice : store_->SlicesForPod(pod.meta.ns, pod.meta.name)) {
+    groups->insert(slice->meta.ns + "/" + slice->service_name);
+  }
+  for (const auto& eps : store_->EndpointsForPod(pod.meta.ns, pod.meta.name)) {
+    groups->insert(eps->meta.ns + "/" + eps->meta.name);
+  }
+  for (const std::string& ip : pod.pod_ips) {
+    std::string c = CanonicalIp(ip);
+    if (!c.empty()) groups->insert("ip:" + c);
+  }
+  std::string host = CanonicalIp(pod.host_ip);
+  if (!host.empty()) groups->insert("ip:" + host);
 }
 
 void TopicRegistry::ReportProfile(const ServiceProfile& sp) {
@@ -144,30 +165,29 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
 }
 
 void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
-  std::set<std::string> services;    // "ns/svc" whose topics depend on the change
-  std::set<std::string> namespaces;  // endpoint topics of every Service in these namespaces
-  bool all_endpoints = false;
+  std::set<std::string> groups;  // "ns/svc" or "ip:IP" whose topics depend on the changes
+  bool zones = false;            // a Node changed: zone-filtered endpoint topics may change
   const std::string profile_suffix = absl::StrCat(".svc.", options_.cluster_domain);
   for (const StoreChange& c : changes) {
     switch (c.key.kind) {
       case Kind::kService:
       case Kind::kEndpoints:
-        services.insert(c.key.ns + "/" + c.key.name);
+        groups.insert(c.key.ns + "/" + c.key.name);
         break;
       case Kind::kEndpointSlice:
         for (const auto* o : {&c.before, &c.after}) {
           if (*o) {
-            services.insert(c.key.ns + "/" +
-                            std::get<std::shared_ptr<const EndpointSlice>>(**o)->service_name);
+            groups.insert(c.key.ns + "/" +
+                          std::get<std::shared_ptr<const EndpointSlice>>(**o)->service_name);
           }
         }
         break;
       case Kind::kServiceProfile: {
         // Named svc.ns.svc.CD; it may live in the Service's or a client's namespace.
         if (absl::EndsWith(c.key.name, profile_suffix)) {
-          std::vector<std::string> parts =
-              absl::StrSplit(c.key.name.substr(0, c.key.name.size() - profile_suffix.size()), '.');
-          if (parts.size() == 2) services.insert(parts[1] + "/" + parts[0]);
+          std::vector<std::string> parts = absl::StrSplit(
+              c.key.name.substr(0, c.key.name.size() - profile_suffix.size()), '.');
+          if (parts.size() == 2) groups.insert(parts[1] + "/" + parts[0]);
         }
         if (c.after) ReportProfile(*std::get<std::shared_ptr<const ServiceProfile>>(*c.after));
         break;
@@ -175,47 +195,53 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
       case Kind::kTrafficSplit:
         for (const auto* o : {&c.before, &c.after}) {
           if (*o) {
-            services.insert(c.key.ns + "/" +
-                            std::get<std::shared_ptr<const TrafficSplit>>(**o)->service);
+            groups.insert(c.key.ns + "/" +
+                          std::get<std::shared_ptr<const TrafficSplit>>(**o)->service);
           }
         }
         if (c.after) ReportSplit(*std::get<std::shared_ptr<const TrafficSplit>>(*c.after));
         break;
       case Kind::kPod:
+        for (const auto* o : {&c.before, &c.after}) {
+          if (*o) AddPodGroups(*std::get<std::shared_ptr<const Pod>>(**o), &groups);
+        }
+        break;
       case Kind::kReplicaSet:
       case Kind::kJob:
-        namespaces.insert(c.key.ns);
+        // The owner chain of the pods it owns changed.
+        for (const auto& pod : store_->PodsOwnedBy(c.key.ns, c.key.name)) {
+          AddPodGroups(*pod, &groups);
+        }
         break;
       case Kind::kNode:
-        all_endpoints = true;
+        zones = true;
         break;
     }
   }
 
   std::vector<std::shared_ptr<ProfileTopic>> profiles;
   std::vector<std::shared_ptr<EndpointTopic>> endpoints;
-  if (namespaces.empty() && !all_endpoints) {
-    // The common case: look up only the Services named by the changes.
-    for (const std::string& skey : services) {
-      Shard& shard = ShardFor(skey);
-      absl::MutexLock lock(&shard.mu);
-      auto it = shard.services.find(skey);
-      if (it == shard.services.end()) continue;
-      for (const auto& [k, e] : it->second.profiles) profiles.push_back(e.topic);
-      for (const auto& [k, e] : it->second.endpoints) endpoints.push_back(e.topic);
-    }
-  } else {
+  std::vector<std::shared_ptr<EndpointProfileTopic>> endpoint_profiles;
+  auto collect = [&](const ServiceTopics& t) {
+    for (const auto& [k, e] : t.profiles) profiles.push_back(e.topic);
+    for (const auto& [k, e] : t.endpoints) endpoints.push_back(e.topic);
+    for (const auto& [k, e] : t.endpoint_profiles) endpoint_profiles.push_back(e.topic);
+  };
+  for (const std::string& group : groups) {
+    Shard& shard = ShardFor(group);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.services.find(group);
+    if (it != shard.services.end()) collect(it->second);
+  }
+  if (zones) {
+    // Rare: a Node changed. Recompute zone-filtered endpoint topics (their key's zone was taken
+    // when the stream opened; their hints may select differently now).
     for (Shard& shard : shards_) {
       absl::MutexLock lock(&shard.mu);
-      for (const auto& [skey, topics] : shard.services) {
-        bool svc_hit = services.count(skey) > 0;
-        bool ep_hit = svc_hit || all_endpoints ||
-                      (!namespaces.empty() && namespaces.count(skey.substr(0, skey.find('/'))));
-        if (svc_hit) {
-          for (const auto& [k, e] : topics.profiles) profiles.push_back(e.topic);
-        }
-        if (ep_hit) {
-          for (const auto& [k, e] : topics.endpoints) endpoints.push_back(e.topic);
+      for (const auto& [group, t] : shard.services) {
+        if (groups.count(group)) continue;
+        for (const auto& [k, e] : t.endpoints) {
+          if (!e.topic->key().zone.empty()) endpoints.push_back(e.topic);
         }
       }
     }
@@ -223,8 +249,10 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
   size_t offered = 0;
   for (const auto& t : profiles) offered += t->Recompute();
   for (const auto& t : endpoints) offered += t->Recompute();
+  for (const auto& t : endpoint_profiles) offered += t->Recompute();
   if (recomputes_) {
-    recomputes_->Increment(static_cast<double>(profiles.size() + endpoints.size()));
+    recomputes_->Increment(
+        static_cast<double>(profiles.size() + endpoints.size() + endpoint_profiles.size()));
     offers_->Increment(static_cast<double>(offered));
   }
 }

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "controlplane/endpoint_profile_topic.h"
 #include "controlplane/endpoint_topic.h"
 #include "controlplane/profile_topic.h"
 #include "watchers/store.h"
@@ -44,6 +46,8 @@ class TopicRegistry {
   void ReleaseProfile(const ProfileTopic& topic);
   std::shared_ptr<EndpointTopic> AcquireEndpoints(const EndpointKey& key);
   void ReleaseEndpoints(const EndpointTopic& topic);
+  std::shared_ptr<EndpointProfileTopic> AcquireEndpointProfile(const EndpointProfileKey& key);
+  void ReleaseEndpointProfile(const EndpointProfileTopic& topic);
 
   const TranslatorOptions& options() const { return options_; }
   size_t TopicCount() const;
@@ -54,9 +58,13 @@ class TopicRegistry {
     std::shared_ptr<T> topic;
     size_t refs = 0;
   };
+  // The topics of one group: a Service ("ns/svc"), or an address ("ip:IP") for endpoint
+  // profiles of pod IPs and host ports.
   struct ServiceTopics {
     std::map<std::string, Entry<ProfileTopic>> profiles;
     std::map<std::string, Entry<EndpointTopic>> endpoints;
+    std::map<std::string, Entry<EndpointProfileTopic>> endpoint_profiles;
+    bool empty() const { return profiles.empty() && endpoints.empty() && endpoint_profiles.empty(); }
   };
   struct Shard {
     mutable absl::Mutex mu;
@@ -65,6 +73,15 @@ class TopicRegistry {
   static constexpr size_t kShards = 32;
 
   Shard& ShardFor(const std::string& service_key);
+  template <typename T, typename Key>
+  std::shared_ptr<T> Acquire(const std::string& group, const std::string& id, const Key& key,
+                             std::map<std::string, Entry<T>> ServiceTopics::*member);
+  template <typename T>
+  void Release(const std::string& group, const std::string& id,
+               std::map<std::string, Entry<T>> ServiceTopics::*member);
+  // Adds the groups whose topics depend on a pod: its Services (through the slices and Endpoints
+  // that reference it) and its addresses.
+  void AddPodGroups(const Pod& pod, std::set<std::string>* groups) const;
   void ReportProfile(const ServiceProfile& sp);
   void ReportSplit(const TrafficSplit& split);
 

@@ -481,7 +481,7 @@ class ComputeEndpointsTest : public testing::Test {
   }
 
   static EndpointKey Key(uint32_t port = 80, const std::string& instance = "") {
-    return EndpointKey{kSvc, kNs, port, instance};
+    return EndpointKey{kSvc, kNs, port, instance, ""};
   }
 
   Store store_;

@@ -1105,7 +1105,20 @@ spec: {}
   "kind": "Service",
   "metadata": {"name": "web"}}
 })",
-                  "m.yaml:5: illegal flow end"}),
+                  "m.yaml:5: illegal flow end"},
+        // Inputs on which yaml-cpp 0.7's LoadAll would loop forever.
+        ErrorCase{"StrayComma", ",\n", "m.yaml:1: unexpected ',' at the start of a document"},
+        ErrorCase{"StrayCommaAfterDocuments", R"(apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+, kind: Pod
+)",
+                  "m.yaml:5: unexpected ',' at the start of a document"},
+        ErrorCase{"StrayCommaAfterTag", "--- !tag ,\n",
+                  "m.yaml:1: unexpected ',' at the start of a document"},
+        ErrorCase{"StrayCommaAfterDocumentEnd", "a: 1\n...\n,\n",
+                  "m.yaml:3: unexpected ',' at the start of a document"}),
     [](const testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
 TEST(DecodeObjectTest, DecodesOneNode) {

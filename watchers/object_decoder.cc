@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -808,6 +809,47 @@ std::optional<AnyObject> DecodeOne(Decoder& d, const YAML::Node& obj, const Path
   }
 }
 
+// Receives parse events and keeps only where the current document started.
+class DocumentStartRecorder : public YAML::EventHandler {
+ public:
+  const YAML::Mark& start() const { return start_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  YAML::Mark start_ = YAML::Mark::null_mark();
+};
+
+// yaml-cpp 0.7's LoadAll never returns, allocating without bound, when a document starts with a
+// token its parser cannot place, such as a stray ',' (jbeder/yaml-cpp#1040, fixed upstream after
+// 0.7): the parser then reports the same empty document forever. This pass walks the documents
+// without building them and returns where such a document starts, so LoadAll is never called on
+// it. Syntax errors throw YAML::ParserException, as LoadAll would.
+std::optional<YAML::Mark> FindStuckDocument(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStartRecorder recorder;
+  int last_start = -1;
+  while (parser.HandleNextDocument(recorder)) {
+    // Every document consumes at least one token, so a document starting where the previous one
+    // started means the parser is making no progress.
+    if (recorder.start().pos == last_start) return recorder.start();
+    last_start = recorder.start().pos;
+  }
+  return std::nullopt;
+}
+
 std::string LinePrefix(int line) { return line > 0 ? absl::StrCat("line ", line, ": ") : ""; }
 
 absl::StatusOr<AnyObject> DecodeObjectWithDefaults(const YAML::Node& node,
@@ -847,9 +889,14 @@ absl::StatusOr<DecodedManifest> ParseManifest(std::string_view file_name,
         line > 0 ? absl::StrCat(Sv(file_name), ":", line, ": ", Sv(message))
                  : absl::StrCat(Sv(file_name), ": ", Sv(message)));
   };
+  const std::string text(content);
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(content));
+    if (std::optional<YAML::Mark> stuck = FindStuckDocument(text)) {
+      return error(stuck->line + 1, absl::StrCat("unexpected '", Sv(text.substr(stuck->pos, 1)),
+                                                 "' at the start of a document"));
+    }
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     return error(e.mark.line >= 0 ? e.mark.line + 1 : 0, e.msg);
   }

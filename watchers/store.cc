@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -118,6 +120,30 @@ void Store::IndexLocked(const AnyObject& o, bool add) {
       if (!s->service_name.empty()) {
         update(slices_by_service_, absl::StrCat(meta.ns, "/", s->service_name), self);
       }
+      std::set<std::string> pods;
+      for (const SliceEndpoint& ep : s->endpoints) {
+        if (ep.target_ref && ep.target_ref->kind == "Pod") {
+          pods.insert(absl::StrCat(ep.target_ref->ns.empty() ? meta.ns : ep.target_ref->ns, "/",
+                                   ep.target_ref->name));
+        }
+      }
+      for (const std::string& pod : pods) update(slices_by_pod_, pod, self);
+      break;
+    }
+    case Kind::kEndpoints: {
+      const auto& e = std::get<std::shared_ptr<const Endpoints>>(o);
+      std::set<std::string> pods;
+      for (const EndpointSubset& subset : e->subsets) {
+        for (const auto* list : {&subset.addresses, &subset.not_ready_addresses}) {
+          for (const EndpointAddress& a : *list) {
+            if (a.target_ref && a.target_ref->kind == "Pod") {
+              pods.insert(absl::StrCat(a.target_ref->ns.empty() ? meta.ns : a.target_ref->ns,
+                                       "/", a.target_ref->name));
+            }
+          }
+        }
+      }
+      for (const std::string& pod : pods) update(endpoints_by_pod_, pod, self);
       break;
     }
     case Kind::kTrafficSplit: {
@@ -142,6 +168,9 @@ void Store::IndexLocked(const AnyObject& o, bool add) {
           std::string c = CanonicalIp(ip);
           if (!c.empty()) update(pods_by_ip_, c, self);
         }
+      }
+      for (const OwnerReference& owner : p->meta.owner_references) {
+        update(pods_by_owner_, absl::StrCat(meta.ns, "/", owner.name), self);
       }
       std::string host = CanonicalIp(p->host_ip);
       if (!host.empty()) {
@@ -218,6 +247,24 @@ std::vector<std::shared_ptr<const Service>> Store::ServicesByClusterIP(
 std::vector<std::shared_ptr<const Pod>> Store::PodsByIP(const std::string& ip) const {
   absl::ReaderMutexLock lock(&mu_);
   return LookupLocked<Pod>(pods_by_ip_, CanonicalIp(ip));
+}
+
+std::vector<std::shared_ptr<const EndpointSlice>> Store::SlicesForPod(const std::string& ns,
+                                                                    const std::string& pod) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return LookupLocked<EndpointSlice>(slices_by_pod_, absl::StrCat(ns, "/", pod));
+}
+
+std::vector<std::shared_ptr<const Endpoints>> Store::EndpointsForPod(const std::string& ns,
+                                                                   const std::string& pod) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return LookupLocked<Endpoints>(endpoints_by_pod_, absl::StrCat(ns, "/", pod));
+}
+
+std::vector<std::shared_ptr<const Pod>> Store::PodsOwnedBy(const std::string& ns,
+                                                          const std::string& owner) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return LookupLocked<Pod>(pods_by_owner_, absl::StrCat(ns, "/", owner));
 }
 
 std::vector<std::shared_ptr<const Pod>> Store::PodsByHostPort(const std::string& host_ip,

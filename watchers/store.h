@@ -139,6 +139,18 @@ class Store {
   // Pods whose podIPs contain ip (host-network pods are excluded: their IP is the node's).
   std::vector<std::shared_ptr<const Pod>> PodsByIP(const std::string& ip) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // EndpointSlices with an endpoint whose targetRef is the Pod ns/name, ordered by name.
+  std::vector<std::shared_ptr<const EndpointSlice>> SlicesForPod(const std::string& ns,
+                                                                 const std::string& pod) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Endpoints objects with an address whose targetRef is the Pod ns/name.
+  std::vector<std::shared_ptr<const Endpoints>> EndpointsForPod(const std::string& ns,
+                                                                const std::string& pod) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Pods in ns whose ownerReferences name `owner` (a ReplicaSet or Job name).
+  std::vector<std::shared_ptr<const Pod>> PodsOwnedBy(const std::string& ns,
+                                                      const std::string& owner) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Pods exposing hostPort on hostIP.
   std::vector<std::shared_ptr<const Pod>> PodsByHostPort(const std::string& host_ip,
                                                          int32_t host_port) const
@@ -165,6 +177,9 @@ class Store {
   Index services_by_ip_ ABSL_GUARDED_BY(mu_);     // "ip"
   Index pods_by_ip_ ABSL_GUARDED_BY(mu_);         // "ip"
   Index pods_by_host_port_ ABSL_GUARDED_BY(mu_);  // "hostIP:port"
+  Index slices_by_pod_ ABSL_GUARDED_BY(mu_);      // "ns/pod"
+  Index endpoints_by_pod_ ABSL_GUARDED_BY(mu_);   // "ns/pod"
+  Index pods_by_owner_ ABSL_GUARDED_BY(mu_);      // "ns/owner"
 
   // Metrics (null when no registry).
   std::array<prometheus::Gauge*, kNumKinds> size_gauges_ = {};
