@@ -31,6 +31,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/baseline_server.h"
@@ -67,6 +68,10 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120), "deadline of each phase")
 ABSL_FLAG(absl::Duration, settle, absl::Seconds(2),
           "pause before reading memory (after connecting, after the storm)");
 ABSL_FLAG(bool, baseline, true, "also measure the bare gRPC baseline");
+ABSL_FLAG(bool, client_deadlock_detection, false,
+          "keep absl::Mutex deadlock detection on in destbench (its client and baseline server); "
+          "Debian's Abseil is built in debug mode, where it is on by default and costs a global "
+          "lock per Mutex acquisition");
 ABSL_FLAG(bool, keep_manifests, false, "leave the generated manifests directory in place");
 
 namespace dest::bench {
@@ -238,6 +243,9 @@ int Run(int argc, char** argv) {
     Fatal("at most 65535 changes in one run");
   }
 
+  if (!absl::GetFlag(FLAGS_client_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   Report report;
   uint64_t nofile = RaiseOpenFileLimit();
 
@@ -291,6 +299,8 @@ int Run(int argc, char** argv) {
   report.Add("hot_fraction", "hot fraction (streams on svc-00000)", hf, "", 2);
   report.AddText("change_scope", "change scope", scope);
   report.AddText("change_kind", "change kind", kind);
+  report.Add("client_deadlock_detection", "absl deadlock detection in destbench",
+             absl::GetFlag(FLAGS_client_deadlock_detection) ? 1 : 0);
   report.Add("open_file_limit", "RLIMIT_NOFILE (raised to hard max)",
              static_cast<double>(nofile));
 
@@ -320,6 +330,7 @@ int Run(int argc, char** argv) {
   const int64_t rss_idle = server.RssBytes();
   const int64_t self_rss_idle = SelfRssBytes();
   const double cpu_idle = server.CpuSeconds();
+  const double self_cpu_idle = ProcessCpuSeconds(::getpid());
 
   // 1. Subscribe storm.
   Progress(absl::StrCat("opening ", n, " streams over ", connections, " connections"));
@@ -331,6 +342,7 @@ int Run(int argc, char** argv) {
       timeout);
   RoundFigures storm = Summarize(*client.storm(), n, storm_start);
   const double cpu_storm = server.CpuSeconds();
+  const double self_cpu_storm = ProcessCpuSeconds(::getpid());
   Progress(absl::StrFormat("storm: %zu/%d streams got their first message, last after %.0f ms",
                            storm.arrived, n, storm.last_ms));
   if (client.Failed() > 0) {
@@ -369,6 +381,8 @@ int Run(int argc, char** argv) {
   report.Add("storm_p99_ms", "open -> p99 stream's first message", storm.p99_ms, "ms", 1);
   report.Add("storm_last_ms", "open -> last stream's first message", storm.last_ms, "ms", 1);
   report.Add("storm_server_cpu_s", "server CPU during the storm", cpu_storm - cpu_idle, "s", 2);
+  report.Add("storm_client_cpu_s", "client (destbench) CPU during the storm",
+             self_cpu_storm - self_cpu_idle, "s", 2);
 
   std::string sample = client.Sample();
   report.Add("profile_message_bytes", "GetProfile message size (serialized)",
@@ -380,6 +394,7 @@ int Run(int argc, char** argv) {
   std::vector<RoundFigures> rounds;
   const uint64_t msgs_before = client.Messages();
   const double cpu_before = server.CpuSeconds();
+  const double self_cpu_before = ProcessCpuSeconds(::getpid());
   const int64_t changes_start = NowNs();
   if (relevant > 0) {
     Progress(absl::StrCat(changes, " changes, each to ", relevant, " streams"));
@@ -409,6 +424,9 @@ int Run(int argc, char** argv) {
   absl::SleepFor(absl::Milliseconds(200));
   const uint64_t change_msgs = client.Messages() - msgs_before;
   const double change_cpu = server.CpuSeconds() - cpu_before;
+  const double change_client_cpu = ProcessCpuSeconds(::getpid()) - self_cpu_before;
+  const double client_cpu_per_msg =
+      change_msgs > 0 ? change_client_cpu / static_cast<double>(change_msgs) : NAN;
   const int64_t rss_after_changes = server.RssBytes();
   RoundsSummary ours = SummarizeRounds(rounds);
 
@@ -423,6 +441,8 @@ int Run(int argc, char** argv) {
   report.Add("change_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
              change_msgs > 0 ? change_cpu * 1000.0 / static_cast<double>(change_msgs) : NAN, "s",
              4);
+  report.Add("change_client_cpu_s_per_1k_msgs", "client CPU per 1,000 received messages",
+             client_cpu_per_msg * 1000.0, "s", 4);
   report.Add("server_rss_after_changes_mib", "server RSS after the changes",
              static_cast<double>(rss_after_changes) / (1 << 20), "MiB", 1);
   report.Add("unexpected_messages", "messages to streams no change was meant for",
@@ -523,6 +543,8 @@ int Run(int argc, char** argv) {
     RoundFigures bstorm = Summarize(*bclient.storm(), n, bstorm_start);
     std::vector<RoundFigures> brounds;
     std::vector<std::unique_ptr<Arrivals>> brounds_kept;
+    const uint64_t bmsgs_before = bclient.Messages();
+    const double bcpu_before = ProcessCpuSeconds(::getpid());
     uint32_t bgen = 0;
     for (int k = 0; k < std::max(changes, 1); ++k) {
       ++bgen;
@@ -544,6 +566,8 @@ int Run(int argc, char** argv) {
           k + 1, r.arrived, n, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
     }
     RoundsSummary base = SummarizeRounds(brounds);
+    const double bcpu = ProcessCpuSeconds(::getpid()) - bcpu_before;
+    const uint64_t bmsgs = bclient.Messages() - bmsgs_before;
     bclient.CloseAll(timeout);
     baseline.Shutdown();
 
@@ -551,6 +575,13 @@ int Run(int argc, char** argv) {
     report.Add("baseline_storm_last_ms", "open -> last stream's first message", bstorm.last_ms,
                "ms", 1);
     AddRounds(report, "baseline", base, "push");
+    const double bcpu_per_1k = bmsgs > 0 ? bcpu * 1000.0 / static_cast<double>(bmsgs) : NAN;
+    report.Add("baseline_process_cpu_s_per_1k_msgs",
+               "baseline server + client CPU per 1,000 messages (one process)", bcpu_per_1k, "s",
+               4);
+    report.Add("baseline_server_cpu_s_per_1k_msgs_est",
+               "baseline server CPU per 1,000 messages (minus our client's)",
+               bcpu_per_1k - client_cpu_per_msg * 1000.0, "s", 4);
     report.Section("ratio (ours / baseline)");
     report.Add("fanout_ratio", "fan-out rate ratio (first -> last)",
                ours.fanout_rate / base.fanout_rate, "", 2);

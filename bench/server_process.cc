@@ -182,7 +182,11 @@ int ServerProcess::Threads() const {
 
 double ServerProcess::CpuSeconds() const {
   if (pid_ <= 0) return -1;
-  std::string stat = ReadProcFile(pid_, "stat");
+  return ProcessCpuSeconds(pid_);
+}
+
+double ProcessCpuSeconds(pid_t pid) {
+  std::string stat = ReadProcFile(pid, "stat");
   // The command name may hold spaces and parentheses: fields are counted after the last ')'.
   size_t close = stat.rfind(')');
   if (close == std::string::npos) return -1;

@@ -62,6 +62,9 @@ class ServerProcess {
   bool eof_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// User + system CPU seconds of process `pid` so far (/proc/PID/stat); negative when unreadable.
+double ProcessCpuSeconds(pid_t pid);
+
 // The value of "key":"value" in a JSON log line ("" when absent).
 std::string JsonLogField(const std::string& line, const std::string& key);
 

@@ -296,6 +296,64 @@ TEST_F(EndToEndTest, GetFollowsEndpointSliceEdits) {
   EXPECT_EQ(Ip(back->add().addrs(0).addr()), "10.244.1.10:8080");
 }
 
+TEST_F(EndToEndTest, GetScalesToZeroAndBack) {
+  auto stream = Get(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value() && first->has_add());
+  std::string yaml = ReadFileOrDie(dir_ + "/backend.yaml");
+  size_t at = yaml.find("endpoints:\n  - addresses: [10.244.1.10]");
+  ASSERT_NE(at, std::string::npos);
+  WriteFile(dir_ + "/backend.yaml", yaml.substr(0, at) + "endpoints: []\n");
+  auto none = stream->Next();
+  ASSERT_TRUE(none.has_value());
+  ASSERT_TRUE(none->has_no_endpoints()) << none->DebugString();
+  EXPECT_TRUE(none->no_endpoints().exists());
+  WriteFile(dir_ + "/backend.yaml", yaml);
+  auto back = stream->Next();
+  ASSERT_TRUE(back.has_value());
+  ASSERT_TRUE(back->has_add());
+  EXPECT_EQ(back->add().addrs_size(), 2);
+}
+
+TEST_F(EndToEndTest, ProfilesForIpsAndInstances) {
+  // A cluster IP is its Service.
+  auto by_ip = Profile("10.96.10.1:8080");
+  auto svc = by_ip->Next();
+  ASSERT_TRUE(svc.has_value());
+  EXPECT_EQ(svc->fully_qualified_name(), "backend-svc.trafficsplit-sample.svc.cluster.local");
+  EXPECT_EQ(svc->dst_overrides_size(), 2);
+
+  // A pod IP: the endpoint profile.
+  auto pod = Profile("10.244.1.10:8080");
+  auto ep = pod->Next();
+  ASSERT_TRUE(ep.has_value());
+  EXPECT_TRUE(ep->fully_qualified_name().empty());
+  EXPECT_EQ(ep->endpoint().metric_labels().at("pod"), "backend-6b8f7c9d5f-4xk2p");
+  EXPECT_EQ(ep->endpoint().metric_labels().at("namespace"), "trafficsplit-sample");
+  EXPECT_FALSE(ep->endpoint().tls_identity().dns_like_identity().name().empty());
+
+  // An unknown instance: NOT_FOUND.
+  auto instance = Profile("nope.backend-svc.trafficsplit-sample.svc.cluster.local:8080");
+  auto status = instance->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::NOT_FOUND) << status->error_message();
+
+  // Two pods claiming one IP: FAILED_PRECONDITION naming them.
+  WriteFile(dir_ + "/clash.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: impostor\n  namespace: other\n"
+            "status:\n  phase: Running\n  podIP: 10.244.1.10\n");
+  ASSERT_TRUE(server_.WaitForLine({"\"msg\":\"manifests rescanned\""}, kWait));
+  // The open stream loses its endpoint (two claimants), a new one is refused.
+  auto lost = pod->Next();
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_FALSE(lost->has_endpoint());
+  auto clash = Profile("10.244.1.10:8080");
+  auto cstatus = clash->End();
+  ASSERT_TRUE(cstatus.has_value());
+  EXPECT_EQ(cstatus->error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(cstatus->error_message().find("other/impostor"), std::string::npos);
+}
+
 TEST_F(EndToEndTest, UnknownServiceAndBadAuthority) {
   auto missing = Get("nope.trafficsplit-sample.svc.cluster.local:8080");
   auto m = missing->Next();

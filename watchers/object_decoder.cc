@@ -1,5 +1,6 @@
 #include "watchers/object_decoder.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>

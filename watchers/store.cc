@@ -176,9 +176,11 @@ void Store::IndexLocked(const AnyObject& o, bool add) {
       if (!host.empty()) {
         for (const Container& c : p->containers) {
           for (const ContainerPort& port : c.ports) {
-            if (port.host_port > 0) {
-              update(pods_by_host_port_, absl::StrCat(host, ":", port.host_port), self);
-            }
+            // Host-network pods expose their container ports on the host (the API server
+            // defaults hostPort to containerPort for them; manifests may omit it).
+            int32_t hp = port.host_port > 0 ? port.host_port
+                                            : (p->host_network ? port.container_port : 0);
+            if (hp > 0) update(pods_by_host_port_, absl::StrCat(host, ":", hp), self);
           }
         }
       }

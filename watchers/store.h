@@ -151,7 +151,7 @@ class Store {
   std::vector<std::shared_ptr<const Pod>> PodsOwnedBy(const std::string& ns,
                                                       const std::string& owner) const
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Pods exposing hostPort on hostIP.
+  // Pods exposing hostPort on hostIP (for host-network pods, their container ports).
   std::vector<std::shared_ptr<const Pod>> PodsByHostPort(const std::string& host_ip,
                                                          int32_t host_port) const
       ABSL_LOCKS_EXCLUDED(mu_);

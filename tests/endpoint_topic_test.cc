@@ -1,0 +1,455 @@
+// Get through the real Store and TopicRegistry. A stream model replays every message it receives
+// (add/remove/no_endpoints) and, after every step, must equal what the store says the endpoints
+// are: rolling restarts, scale to zero and back, slow streams that miss snapshots, and every input
+// that changes an address's metadata (pod labels and annotations, owners, nodes).
+#include <map>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "controlplane/endpoint_profile_topic.h"
+#include "controlplane/topic_registry.h"
+#include "gtest/gtest.h"
+#include "watchers/store.h"
+
+namespace dest {
+namespace {
+
+namespace pb = io::linkerd::proxy::destination;
+
+std::string AddrId(const io::linkerd::proxy::net::TcpAddress& a) {
+  if (a.ip().has_ipv6()) return absl::StrCat("v6:", a.ip().ipv6().first(), ":", a.ip().ipv6().last(), ":", a.port());
+  uint32_t v = a.ip().ipv4();
+  return absl::StrCat(v >> 24, ".", (v >> 16) & 255, ".", (v >> 8) & 255, ".", v & 255, ":", a.port());
+}
+
+// What a proxy believes after applying the messages it received.
+struct ProxyModel {
+  bool known = false;  // a first message arrived
+  bool exists = false;
+  std::map<std::string, std::string> addrs;  // id -> serialized WeightedAddr
+  std::vector<std::string> kinds;           // "add", "remove", "none" per message, for asserts
+
+  void Apply(const pb::Update& u) {
+    known = true;
+    if (u.has_add()) {
+      EXPECT_GT(u.add().addrs_size(), 0) << "empty add";
+      exists = true;
+      for (const auto& wa : u.add().addrs()) addrs[AddrId(wa.addr())] = SerializeDeterministic(wa);
+      kinds.push_back("add");
+    } else if (u.has_remove()) {
+      EXPECT_GT(u.remove().addrs_size(), 0) << "empty remove";
+      for (const auto& a : u.remove().addrs()) {
+        EXPECT_EQ(addrs.erase(AddrId(a)), 1u) << "removed an address the proxy did not have";
+      }
+      kinds.push_back("remove");
+    } else if (u.has_no_endpoints()) {
+      exists = u.no_endpoints().exists();
+      addrs.clear();
+      kinds.push_back(exists ? "none" : "gone");
+    } else {
+      ADD_FAILURE() << "empty Update";
+    }
+  }
+};
+
+// A stream stand-in that behaves like SnapshotStream: remembers the snapshot it last "sent" and
+// asks the newest one for the messages from there. `lazy` streams only read when told to.
+class ModelStream : public Sink<EndpointSnapshot> {
+ public:
+  explicit ModelStream(bool lazy = false) : lazy_(lazy) {}
+  void Offer(std::shared_ptr<const EndpointSnapshot> s) override {
+    absl::MutexLock lock(&mu_);
+    if (target_ && s->version <= target_->version) return;
+    target_ = std::move(s);
+    if (!lazy_) PumpLocked();
+  }
+  void Pump() {
+    absl::MutexLock lock(&mu_);
+    PumpLocked();
+  }
+  ProxyModel Model() {
+    absl::MutexLock lock(&mu_);
+    return model_;
+  }
+  size_t Messages() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+
+ private:
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!target_ || target_ == sent_) return;
+    for (const grpc::ByteBuffer& b : target_->MessagesFrom(sent_.get())) {
+      std::vector<grpc::Slice> slices;
+      EXPECT_TRUE(b.Dump(&slices).ok());
+      std::string bytes;
+      for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      pb::Update u;
+      EXPECT_TRUE(u.ParseFromString(bytes));
+      model_.Apply(u);
+      ++messages_;
+    }
+    sent_ = target_;
+  }
+  const bool lazy_;
+  absl::Mutex mu_;
+  std::shared_ptr<const EndpointSnapshot> target_ ABSL_GUARDED_BY(mu_), sent_ ABSL_GUARDED_BY(mu_);
+  ProxyModel model_ ABSL_GUARDED_BY(mu_);
+  size_t messages_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+constexpr char kNs[] = "shop";
+
+std::shared_ptr<const Service> Svc(const std::string& name = "web", bool named_target = false) {
+  auto s = std::make_shared<Service>();
+  s->meta.name = name;
+  s->meta.ns = kNs;
+  ServicePort p;
+  p.name = "http";
+  p.port = 80;
+  if (named_target) {
+    p.target_port.is_int = false;
+    p.target_port.str_value = "web-http";
+  } else {
+    p.target_port.int_value = 8080;
+  }
+  s->ports.push_back(p);
+  return s;
+}
+
+std::shared_ptr<const Pod> MakePod(const std::string& name, const std::string& ip,
+                                   std::map<std::string, std::string> labels = {},
+                                   std::map<std::string, std::string> annotations = {},
+                                   const std::string& rs = "web-abc") {
+  auto p = std::make_shared<Pod>();
+  p->meta.name = name;
+  p->meta.ns = kNs;
+  p->meta.labels = std::move(labels);
+  p->meta.labels["linkerd.io/control-plane-ns"] = "linkerd";
+  p->meta.annotations = std::move(annotations);
+  p->meta.owner_references.push_back({"apps/v1", "ReplicaSet", rs, true});
+  p->service_account_name = "web";
+  p->phase = "Running";
+  p->pod_ips = {ip};
+  p->host_ip = "192.0.2.1";
+  Container c;
+  c.name = "app";
+  c.ports.push_back({"web-http", 8080, 0, "TCP"});
+  p->containers.push_back(c);
+  return p;
+}
+
+struct Ep {
+  std::string ip;
+  std::string pod;
+  bool ready = true;
+  std::vector<std::string> zones = {};
+  bool hints = false;
+  std::string hostname = "";
+};
+
+std::shared_ptr<const EndpointSlice> Slice(const std::string& name, std::vector<Ep> eps,
+                                           const std::string& svc = "web") {
+  auto s = std::make_shared<EndpointSlice>();
+  s->meta.name = name;
+  s->meta.ns = kNs;
+  s->service_name = svc;
+  s->address_type = eps.empty() || eps[0].ip.find(':') == std::string::npos ? "IPv4" : "IPv6";
+  s->ports.push_back({"http", 8080, "TCP"});
+  for (const Ep& e : eps) {
+    SliceEndpoint se;
+    se.addresses = {e.ip};
+    se.ready = e.ready;
+    se.hostname = e.hostname;
+    se.hint_zones = e.zones;
+    se.has_hints = e.hints;
+    if (!e.pod.empty()) se.target_ref = ObjectReference{"Pod", e.pod, kNs};
+    s->endpoints.push_back(se);
+  }
+  return s;
+}
+
+class EndpointTopicTest : public ::testing::Test {
+ protected:
+  EndpointTopicTest() : topics_(&store_, Options(), nullptr) {
+    store_.AddListener([this](const std::vector<StoreChange>& c) { topics_.OnStoreChanges(c); });
+  }
+  static TranslatorOptions Options() {
+    TranslatorOptions o;
+    o.default_opaque_ports = PortSet::Parse("3306");
+    return o;
+  }
+  void Put(std::vector<AnyObject> objects) {
+    std::vector<ObjectEvent> ev;
+    for (auto& o : objects) ev.push_back({EventType::kModified, std::move(o)});
+    store_.Apply(ev);
+  }
+  template <typename T>
+  void Delete(const std::string& name) {
+    auto o = store_.Get<T>(std::is_same_v<T, Node> ? "" : kNs, name);
+    ASSERT_NE(o, nullptr) << name;
+    store_.Apply({{EventType::kDeleted, AnyObject(o)}});
+  }
+  std::shared_ptr<EndpointTopic> Subscribe(const std::shared_ptr<ModelStream>& s,
+                                           const std::string& svc = "web",
+                                           const std::string& zone = "") {
+    auto topic = topics_.AcquireEndpoints(EndpointKey{svc, kNs, 80, "", zone});
+    s->Offer(topic->Subscribe(s));
+    held_.push_back(topic);
+    return topic;
+  }
+  // The truth: what the store says now, as a proxy would hold it.
+  ProxyModel Truth(const std::string& svc = "web", const std::string& zone = "") {
+    EndpointState st = ComputeEndpoints(store_, EndpointKey{svc, kNs, 80, "", zone}, Options());
+    ProxyModel m;
+    m.exists = st.exists;
+    for (const auto& [id, wa] : st.addrs) m.addrs[AddrId(wa->addr())] = SerializeDeterministic(*wa);
+    return m;
+  }
+  void ExpectInSync(ModelStream& s, const std::string& svc = "web") {
+    ProxyModel got = s.Model(), want = Truth(svc);
+    EXPECT_TRUE(got.known);
+    EXPECT_EQ(got.exists, want.exists);
+    EXPECT_EQ(got.addrs, want.addrs);
+  }
+
+  Store store_;
+  TopicRegistry topics_;
+  std::vector<std::shared_ptr<EndpointTopic>> held_;
+};
+
+TEST_F(EndpointTopicTest, RollingRestartReplaysToTheStoreAfterEveryStep) {
+  const int kPods = 4;
+  std::vector<AnyObject> init = {Svc()};
+  std::vector<Ep> eps;
+  for (int i = 0; i < kPods; ++i) {
+    std::string name = absl::StrCat("web-old-", i), ip = absl::StrCat("10.0.0.", i + 1);
+    init.push_back(MakePod(name, ip, {{"pod-template-hash", "old"}}));
+    eps.push_back({ip, name});
+  }
+  init.push_back(Slice("web-1", eps));
+  Put(init);
+  auto eager = std::make_shared<ModelStream>();
+  auto lazy = std::make_shared<ModelStream>(/*lazy=*/true);
+  Subscribe(eager);
+  Subscribe(lazy);
+  lazy->Pump();
+  ExpectInSync(*eager);
+  EXPECT_EQ(eager->Model().kinds, (std::vector<std::string>{"add"}));
+
+  // Replace pods one by one: new pod (not ready), ready, old one terminating (not ready), gone.
+  for (int i = 0; i < kPods; ++i) {
+    SCOPED_TRACE(i);
+    std::string fresh = absl::StrCat("web-new-", i), ip = absl::StrCat("10.0.1.", i + 1);
+    Put({MakePod(fresh, ip, {{"pod-template-hash", "new"}}, {}, "web-def")});
+    eps.push_back({ip, fresh, false});
+    Put({Slice("web-1", eps)});
+    ExpectInSync(*eager);
+    eps.back().ready = true;
+    Put({Slice("web-1", eps)});
+    ExpectInSync(*eager);
+    eps[i].ready = false;
+    Put({Slice("web-1", eps)});
+    ExpectInSync(*eager);
+    Delete<Pod>(absl::StrCat("web-old-", i));
+    ExpectInSync(*eager);
+    if (i % 2 == 1) {
+      lazy->Pump();  // the slow stream catches up every other round, whatever it missed
+      ExpectInSync(*lazy);
+    }
+  }
+  lazy->Pump();
+  ExpectInSync(*lazy);
+  EXPECT_EQ(eager->Model().addrs.size(), static_cast<size_t>(kPods));
+  // Never an empty or no-op message, and a slow stream sends fewer messages for the same result.
+  EXPECT_LT(lazy->Messages(), eager->Messages());
+}
+
+TEST_F(EndpointTopicTest, ScaleToZeroDeleteAndBack) {
+  Put({Svc(), MakePod("a", "10.0.0.1"), Slice("s1", {{"10.0.0.1", "a"}})});
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s);
+  Put({Slice("s1", {})});
+  ExpectInSync(*s);
+  Delete<Service>("web");
+  ExpectInSync(*s);
+  Put({Svc()});  // back, still empty: exists again
+  ExpectInSync(*s);
+  Put({Slice("s1", {{"10.0.0.1", "a"}})});
+  ExpectInSync(*s);
+  EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"add", "none", "gone", "none", "add"}));
+}
+
+TEST_F(EndpointTopicTest, ServiceCreatedAfterSubscription) {
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s, "late");
+  EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"gone"}));
+  Put({MakePod("a", "10.0.0.1"), Slice("late-1", {{"10.0.0.1", "a"}}, "late")});
+  EXPECT_EQ(s->Messages(), 1u);  // a slice without its Service changes nothing a proxy sees
+  Put({Svc("late")});
+  ExpectInSync(*s, "late");
+  EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"gone", "add"}));
+}
+
+TEST_F(EndpointTopicTest, DeletingOneSliceRemovesOnlyItsAddresses) {
+  Put({Svc(), MakePod("a", "10.0.0.1"), MakePod("b", "10.0.0.2"), Slice("s1", {{"10.0.0.1", "a"}}),
+       Slice("s2", {{"10.0.0.2", "b"}})});
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s);
+  Delete<EndpointSlice>("s2");
+  ExpectInSync(*s);
+  EXPECT_EQ(s->Model().addrs.size(), 1u);
+  EXPECT_EQ(s->Model().kinds.back(), "remove");
+}
+
+// Each input that feeds an address's metadata produces exactly one re-add of that address.
+TEST_F(EndpointTopicTest, MetadataChangesReAddOnlyTheAffectedAddress) {
+  auto rs = std::make_shared<ReplicaSet>();
+  rs->meta.name = "web-abc";
+  rs->meta.ns = kNs;
+  Put({Svc(), rs, MakePod("a", "10.0.0.1"), MakePod("b", "10.0.0.2", {}, {}, "other-rs"),
+       Slice("s1", {{"10.0.0.1", "a"}, {"10.0.0.2", "b"}})});
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s);
+  auto label = [&](const std::string& key) {
+    pb::WeightedAddr wa;
+    wa.ParseFromString(s->Model().addrs.at("10.0.0.1:8080"));
+    auto it = wa.metric_labels().find(key);
+    return it == wa.metric_labels().end() ? std::string("<none>") : it->second;
+  };
+  EXPECT_EQ(label("replicaset"), "web-abc");
+
+  struct Step {
+    std::string name;
+    std::function<void()> apply;
+    std::string key, want;
+  };
+  std::vector<Step> steps = {
+      {"owner gets a Deployment",
+       [&] {
+         auto r = std::make_shared<ReplicaSet>(*rs);
+         r->meta.owner_references.push_back({"apps/v1", "Deployment", "web", true});
+         Put({r});
+       },
+       "deployment", "web"},
+      {"pod label", [&] { Put({MakePod("a", "10.0.0.1", {{"pod-template-hash", "h2"}})}); },
+       "pod_template_hash", "h2"},
+      {"service account",
+       [&] {
+         auto p = std::make_shared<Pod>(*MakePod("a", "10.0.0.1", {{"pod-template-hash", "h2"}}));
+         p->service_account_name = "other";
+         Put({p});
+       },
+       "serviceaccount", "other"},
+  };
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.name);
+    size_t before = s->Messages();
+    step.apply();
+    ExpectInSync(*s);
+    EXPECT_EQ(s->Messages(), before + 1);
+    EXPECT_EQ(s->Model().kinds.back(), "add");
+    EXPECT_EQ(label(step.key), step.want);
+  }
+  // Opaque annotation on the pod: the hint appears.
+  size_t before = s->Messages();
+  Put({MakePod("a", "10.0.0.1", {}, {{"config.linkerd.io/opaque-ports", "8000-8100"}})});
+  EXPECT_EQ(s->Messages(), before + 1);
+  pb::WeightedAddr wa;
+  wa.ParseFromString(s->Model().addrs.at("10.0.0.1:8080"));
+  EXPECT_EQ(wa.protocol_hint().opaque_transport().inbound_port(), 4143u);
+  // A pod outside the Service changes nothing.
+  before = s->Messages();
+  Put({MakePod("unrelated", "10.0.9.9")});
+  EXPECT_EQ(s->Messages(), before);
+}
+
+TEST_F(EndpointTopicTest, ZoneHintsFilterForTheClientsZone) {
+  auto node = std::make_shared<Node>();
+  node->meta.name = "node-a";
+  node->meta.labels["topology.kubernetes.io/zone"] = "zone-a";
+  Put({Svc(), node, MakePod("a", "10.0.0.1"), MakePod("b", "10.0.0.2"),
+       Slice("s1", {{"10.0.0.1", "a", true, {"zone-a"}, true}, {"10.0.0.2", "b", true, {"zone-b"}, true}})});
+  EXPECT_EQ(ZoneOfNode(store_, "node-a"), "zone-a");
+  EXPECT_EQ(Truth("web", "zone-a").addrs.size(), 1u);
+  EXPECT_EQ(Truth("web", "zone-b").addrs.size(), 1u);
+  EXPECT_EQ(Truth("web", "zone-c").addrs.size(), 2u);  // nothing hinted for it: all
+  EXPECT_EQ(Truth("web", "").addrs.size(), 2u);
+  // One endpoint without hints: no filtering at all.
+  Put({Slice("s1", {{"10.0.0.1", "a", true, {"zone-a"}, true}, {"10.0.0.2", "b", true, {}, false}})});
+  EXPECT_EQ(Truth("web", "zone-a").addrs.size(), 2u);
+}
+
+TEST_F(EndpointTopicTest, EndpointsModeUsesReadyAddressesOnly) {
+  TranslatorOptions o = Options();
+  o.endpoint_slices = false;
+  auto eps = std::make_shared<Endpoints>();
+  eps->meta.name = "web";
+  eps->meta.ns = kNs;
+  EndpointSubset sub;
+  sub.addresses.push_back({"10.0.0.1", "", "", ObjectReference{"Pod", "a", kNs}});
+  sub.not_ready_addresses.push_back({"10.0.0.2", "", "", ObjectReference{"Pod", "b", kNs}});
+  sub.ports.push_back({"http", 8080, "TCP"});
+  eps->subsets.push_back(sub);
+  Put({Svc("web", /*named_target=*/true), MakePod("a", "10.0.0.1"), eps});
+  EndpointState st = ComputeEndpoints(store_, EndpointKey{"web", kNs, 80, "", ""}, o);
+  ASSERT_EQ(st.addrs.size(), 1u);
+  EXPECT_EQ(st.addrs.begin()->first, "10.0.0.1:8080");
+  EXPECT_EQ(st.addrs.begin()->second->metric_labels().at("pod"), "a");
+}
+
+TEST_F(EndpointTopicTest, PodIpProfileFollowsThePodAtThatAddress) {
+  Put({MakePod("a", "10.0.0.1", {}, {{"config.linkerd.io/opaque-ports", "3306"}})});
+  EndpointProfileKey key;
+  key.ip = "10.0.0.1";
+  key.port = 3306;
+  auto topic = topics_.AcquireEndpointProfile(key);
+  struct Grab : Sink<ProfileSnapshot> {
+    void Offer(std::shared_ptr<const ProfileSnapshot> s) override { last = s; }
+    std::shared_ptr<const ProfileSnapshot> last;
+  };
+  auto sink = std::make_shared<Grab>();
+  sink->Offer(topic->Subscribe(sink));
+  pb::DestinationProfile p;
+  ASSERT_TRUE(p.ParseFromString(sink->last->bytes));
+  EXPECT_EQ(p.endpoint().metric_labels().at("pod"), "a");
+  EXPECT_EQ(p.endpoint().metric_labels().at("namespace"), kNs);
+  EXPECT_TRUE(p.opaque_protocol());
+  EXPECT_TRUE(p.fully_qualified_name().empty());
+  EXPECT_EQ(p.dst_overrides_size(), 0);
+  // Replaced by another pod at the same IP.
+  Delete<Pod>("a");
+  ASSERT_TRUE(p.ParseFromString(sink->last->bytes));
+  EXPECT_FALSE(p.has_endpoint());
+  Put({MakePod("a2", "10.0.0.1")});
+  ASSERT_TRUE(p.ParseFromString(sink->last->bytes));
+  EXPECT_EQ(p.endpoint().metric_labels().at("pod"), "a2");
+  EXPECT_TRUE(p.opaque_protocol());  // 3306 is in the default opaque ports
+  topic->Unsubscribe(sink.get());
+  topics_.ReleaseEndpointProfile(*topic);
+}
+
+}  // namespace
+}  // namespace dest
+
+namespace dest {
+namespace {
+
+TEST_F(EndpointTopicTest, HostNetworkPodByHostIpAndPort) {
+  auto p = std::make_shared<Pod>(*MakePod("node-agent", "192.0.2.1"));
+  p->host_network = true;
+  Put({p});
+  EXPECT_TRUE(LivePodsAt(store_, EndpointProfileKey::Mode::kPodIp, "192.0.2.1", 8080).empty());
+  auto pods = LivePodsAt(store_, EndpointProfileKey::Mode::kHostPort, "192.0.2.1", 8080);
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]->meta.name, "node-agent");
+  // Terminating pods do not count.
+  auto gone = std::make_shared<Pod>(*p);
+  gone->meta.deleting = true;
+  Put({gone});
+  EXPECT_TRUE(LivePodsAt(store_, EndpointProfileKey::Mode::kHostPort, "192.0.2.1", 8080).empty());
+}
+
+}  // namespace
+}  // namespace dest
