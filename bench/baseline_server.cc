@@ -1,7 +1,10 @@
 #include "bench/baseline_server.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace dest::bench {
 namespace pb = io::linkerd::proxy::destination;
@@ -86,17 +89,25 @@ class BaselineServer::Service final : public pb::Destination::CallbackService {
   BaselineServer* const server_;
 };
 
-BaselineServer::BaselineServer(std::shared_ptr<const Profile> initial)
-    : service_(std::make_unique<Service>(this)), current_(std::move(initial)) {}
+BaselineServer::BaselineServer(std::shared_ptr<const Profile> initial, int servers)
+    : server_count_(std::max(servers, 1)), current_(std::move(initial)) {}
 
 BaselineServer::~BaselineServer() { Shutdown(); }
 
 bool BaselineServer::Start() {
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  return server_ != nullptr && port_ != 0;
+  for (int i = 0; i < server_count_; ++i) {
+    services_.push_back(std::make_unique<Service>(this));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port_), grpc::InsecureServerCredentials(),
+                             &port);
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 1);
+    builder.RegisterService(services_.back().get());
+    servers_.push_back(builder.BuildAndStart());
+    if (servers_.back() == nullptr || port == 0) return false;
+    port_ = port;
+  }
+  return true;
 }
 
 void BaselineServer::Register(const std::shared_ptr<Stream>& s) {
@@ -132,10 +143,11 @@ size_t BaselineServer::Streams() {
 }
 
 void BaselineServer::Shutdown() {
-  if (server_ == nullptr) return;
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  server_->Wait();
-  server_.reset();
+  for (auto& server : servers_) {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server->Wait();
+  }
+  servers_.clear();
 }
 
 }  // namespace dest::bench

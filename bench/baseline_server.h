@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -25,8 +26,10 @@ class BaselineServer {
  public:
   using Profile = io::linkerd::proxy::destination::DestinationProfile;
 
-  // `initial` is what every new stream receives first.
-  explicit BaselineServer(std::shared_ptr<const Profile> initial);
+  // `initial` is what every new stream receives first. `servers` grpc::Server instances share one
+  // port (SO_REUSEPORT: the kernel spreads connections over them), each with its own completion
+  // queue; 1 is the plain server.
+  BaselineServer(std::shared_ptr<const Profile> initial, int servers = 1);
   ~BaselineServer();
 
   // Listens on 127.0.0.1 (any port). False on failure.
@@ -45,8 +48,9 @@ class BaselineServer {
   void Register(const std::shared_ptr<Stream>& s);
   void Unregister(Stream* s);
 
-  std::unique_ptr<Service> service_;
-  std::unique_ptr<grpc::Server> server_;
+  const int server_count_;
+  std::vector<std::unique_ptr<Service>> services_;
+  std::vector<std::unique_ptr<grpc::Server>> servers_;
   int port_ = 0;
   absl::Mutex mu_;
   std::shared_ptr<const Profile> current_ ABSL_GUARDED_BY(mu_);

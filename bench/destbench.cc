@@ -68,6 +68,9 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120), "deadline of each phase")
 ABSL_FLAG(absl::Duration, settle, absl::Seconds(2),
           "pause before reading memory (after connecting, after the storm)");
 ABSL_FLAG(bool, baseline, true, "also measure the bare gRPC baseline");
+ABSL_FLAG(int, baseline_servers, 1,
+          "grpc::Server instances the baseline spreads its connections over (one port, "
+          "SO_REUSEPORT), each with its own completion queue");
 ABSL_FLAG(bool, client_deadlock_detection, false,
           "keep absl::Mutex deadlock detection on in destbench (its client and baseline server); "
           "Debian's Abseil is built in debug mode, where it is on by default and costs a global "
@@ -526,7 +529,7 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_baseline) && !sample.empty()) {
     auto initial = std::make_shared<pb::DestinationProfile>();
     if (!initial->ParseFromString(sample)) Fatal("cannot parse the sample profile");
-    BaselineServer baseline(initial);
+    BaselineServer baseline(initial, absl::GetFlag(FLAGS_baseline_servers));
     if (!baseline.Start()) Fatal("cannot start the baseline server");
     Progress(absl::StrCat("baseline: ", n, " GetProfile streams on 127.0.0.1:", baseline.port()));
     StreamClient bclient(
@@ -572,6 +575,8 @@ int Run(int argc, char** argv) {
     baseline.Shutdown();
 
     report.Section("baseline: naive gRPC server, per-write serialization, same bytes, N streams");
+    report.Add("baseline_servers", "grpc::Server instances (one port)",
+               absl::GetFlag(FLAGS_baseline_servers));
     report.Add("baseline_storm_last_ms", "open -> last stream's first message", bstorm.last_ms,
                "ms", 1);
     AddRounds(report, "baseline", base, "push");

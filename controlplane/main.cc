@@ -27,6 +27,8 @@
 #include "controlplane/health_service.h"
 #include "controlplane/topic_registry.h"
 #include "prometheus/registry.h"
+#include "watchers/kube_config.h"
+#include "watchers/kube_source.h"
 #include "watchers/log.h"
 #include "watchers/manifests_source.h"
 #include "watchers/store.h"
@@ -44,11 +46,21 @@ ABSL_FLAG(std::string, default_opaque_ports, "25,587,3306,4444,5432,6379,9300,11
           "ports treated as opaque when no opaque-ports annotation applies (numbers and ranges)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 ABSL_FLAG(std::string, log_format, "plain", "plain or json");
-ABSL_FLAG(std::string, source, "manifests", "where objects come from: manifests");
+ABSL_FLAG(std::string, source, "",
+          "where objects come from: manifests or kubernetes; default: manifests when -manifests is "
+          "set, kubernetes otherwise (in-cluster when KUBERNETES_SERVICE_HOST is set)");
 ABSL_FLAG(std::string, manifests, "",
           "directory of Kubernetes YAML/JSON manifests (-source=manifests)");
 ABSL_FLAG(std::string, kubeconfig, "",
-          "path to a kubeconfig (-source=kubernetes, not available yet)");
+          "kubeconfig to use (-source=kubernetes); default: in-cluster, then $KUBECONFIG, then "
+          "~/.kube/config");
+ABSL_FLAG(std::string, kube_context, "", "kubeconfig context (default: its current-context)");
+ABSL_FLAG(std::string, kube_service_account_dir, "/var/run/secrets/kubernetes.io/serviceaccount",
+          "where the in-cluster token, CA and namespace files are");
+ABSL_FLAG(double, kube_qps, 50, "client-side rate limit on Kubernetes API requests per second");
+ABSL_FLAG(int32_t, kube_burst, 100, "burst allowed above -kube-qps");
+ABSL_FLAG(absl::Duration, kube_watch_timeout, absl::Minutes(5),
+          "watches are re-opened after a random time between this and twice this");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "how long open streams get to end after SIGTERM before the process exits");
 ABSL_FLAG(int64_t, grpc_memory_limit_mb, 2048,
@@ -118,15 +130,45 @@ int Run(int argc, char** argv) {
 
   std::unique_ptr<Source> source;
   std::string source_name = absl::GetFlag(FLAGS_source);
+  if (source_name.empty())
+    source_name = absl::GetFlag(FLAGS_manifests).empty() ? "kubernetes" : "manifests";
   if (source_name == "manifests") {
     std::string dir = absl::GetFlag(FLAGS_manifests);
     if (dir.empty()) Fatal("-source=manifests needs -manifests=DIR");
     source = std::make_unique<ManifestsSource>(ManifestsSource::Options{.dir = dir}, &store,
                                                registry.get());
   } else if (source_name == "kubernetes") {
-    Fatal("-source=kubernetes is not available in this build yet; use -source=manifests");
+    absl::StatusOr<KubeConfig> config;
+    std::string kubeconfig = absl::GetFlag(FLAGS_kubeconfig);
+    std::string context = absl::GetFlag(FLAGS_kube_context);
+    if (!kubeconfig.empty() || !context.empty()) {
+      config = KubeconfigConfig(
+          {kubeconfig.empty()
+               ? std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.kube/config"
+               : kubeconfig},
+          context);
+    } else {
+      config = LoadKubeConfig("", ProcessEnv(), absl::GetFlag(FLAGS_kube_service_account_dir));
+    }
+    if (!config.ok()) {
+      Fatal(absl::StrCat("-source=kubernetes: ", config.status().message(),
+                         " (or run on manifests: -manifests=DIR)"));
+    }
+    KubeClient::Options client_options;
+    client_options.qps = absl::GetFlag(FLAGS_kube_qps);
+    client_options.burst = absl::GetFlag(FLAGS_kube_burst);
+    if (client_options.qps <= 0 || client_options.burst < 1)
+      Fatal("-kube-qps and -kube-burst must be positive");
+    auto client = std::make_shared<KubeClient>(*config, client_options);
+    KubernetesSource::Options kube_options;
+    kube_options.endpoint_slices = options.endpoint_slices;
+    kube_options.watch_timeout_min = absl::GetFlag(FLAGS_kube_watch_timeout);
+    kube_options.watch_timeout_max = 2 * kube_options.watch_timeout_min;
+    if (kube_options.watch_timeout_min < absl::Seconds(1))
+      Fatal("-kube-watch-timeout must be at least 1s");
+    source = std::make_unique<KubernetesSource>(client, kube_options, &store, registry.get());
   } else {
-    Fatal(absl::StrCat("-source=", source_name, ": want manifests"));
+    Fatal(absl::StrCat("-source=", source_name, ": want manifests or kubernetes"));
   }
   std::vector<Kind> kinds = source->Kinds();
 
@@ -136,7 +178,7 @@ int Run(int argc, char** argv) {
   if (absl::Status s = admin.Start(); !s.ok()) Fatal(absl::StrCat("-admin-addr: ", s.message()));
 
   if (absl::Status s = source->Start(); !s.ok()) Fatal(s.message());
-  Log(LogLevel::kInfo, "initial load done",
+  Log(LogLevel::kInfo, "source started",
       {{"source", source_name},
        {"services", store.Count(Kind::kService)},
        {"endpointslices", store.Count(Kind::kEndpointSlice)},

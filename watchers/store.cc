@@ -223,6 +223,13 @@ bool Store::AllSynced(const std::vector<Kind>& kinds) const {
   return true;
 }
 
+std::vector<AnyObject> Store::ListAny(Kind kind) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<AnyObject> out;
+  for (const auto& [k, v] : objects_[static_cast<int>(kind)]) out.push_back(v);
+  return out;
+}
+
 size_t Store::Count(Kind kind) const {
   absl::ReaderMutexLock lock(&mu_);
   return objects_[static_cast<int>(kind)].size();

@@ -124,6 +124,8 @@ class Store {
     return out;
   }
   size_t Count(Kind kind) const ABSL_LOCKS_EXCLUDED(mu_);
+  // All objects of a kind, untyped, ordered by (namespace, name).
+  std::vector<AnyObject> ListAny(Kind kind) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // EndpointSlices labelled kubernetes.io/service-name=svc in ns, ordered by name.
   std::vector<std::shared_ptr<const EndpointSlice>> SlicesForService(const std::string& ns,
