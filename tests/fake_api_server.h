@@ -154,30 +154,30 @@ class FakeApiServer {
   struct Connection;
   struct HttpRequest;
   struct Route;
-  enum class Outcome { kKeepAlive, kClose, kAbort };
+  enum class Outcome { kKeepAlive, kClose, kAbort };  // kAbort: close without a TLS goodbye.
+  enum class CloseHow { kEnd, kCut, kCutMidEvent };
 
   void SetUpTls();
   void AcceptLoop();
-  void ServeConnection(Connection* conn);
-  Outcome Handle(Connection& conn, const HttpRequest& req);
+  void ServeConnection(Connection* conn) ABSL_LOCKS_EXCLUDED(mu_);
+  Outcome Handle(Connection& conn, const HttpRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
   Outcome HandleList(Connection& conn, const HttpRequest& req, const Route& route,
-                     size_t request_index);
-  Outcome HandleWatch(Connection& conn, const HttpRequest& req, const Route& route,
-                      size_t request_index);
+                     size_t request_index) ABSL_LOCKS_EXCLUDED(mu_);
   Outcome HandleGet(Connection& conn, const HttpRequest& req, const Route& route,
-                    size_t request_index);
+                    size_t request_index) ABSL_LOCKS_EXCLUDED(mu_);
+  Outcome HandleWatch(Connection& conn, const HttpRequest& req, const Route& route,
+                      size_t request_index) ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes a whole answer with a Content-Length and records its status.
   Outcome Respond(Connection& conn, const HttpRequest& req, size_t request_index, int status,
                   const std::string& body, const std::string& extra_headers = "")
       ABSL_LOCKS_EXCLUDED(mu_);
-  Outcome RespondStatus(Connection& conn, const HttpRequest& req, size_t request_index, int code,
-                        const std::string& message, const std::string& extra_headers = "")
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // What a path addresses; discovery documents are rendered here.
   Route ResolveLocked(const std::string& path) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string DiscoveryLocked(const Route& route) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends the change just made to the object to the history and queues it to the watches.
   void RecordEventLocked(const std::string& collection, const std::string& type,
                          const std::string& object_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Removes the watches of `collection` ("" = all) from the open set, queueing `item` to each.
-  void CloseWatchesLocked(const std::string& collection, const WatchItem& item, bool mid_event)
+  // Removes the watches of `collection` ("" = all) from the open set, ending or cutting them.
+  void CloseWatchesLocked(const std::string& collection, CloseHow how)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnregisterWatcher(const Watcher* watcher) ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -29,6 +29,7 @@ struct CallState {
   KubeClient::Response* response = nullptr;
   StreamState* stream = nullptr;
   CURL* curl = nullptr;
+  const std::atomic<bool>* client_cancelled = nullptr;
 };
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -75,6 +76,10 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
 
 int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* call = static_cast<CallState*>(user);
+  if (call->client_cancelled->load()) {
+    if (call->stream != nullptr) call->stream->stopped = true;
+    return 1;
+  }
   if (call->stream != nullptr && (*call->stream->cancelled)()) {
     call->stream->stopped = true;
     return 1;
@@ -144,9 +149,10 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
                                                          const std::string& accept,
                                                          absl::Duration timeout,
                                                          void* stream_state) {
+  if (cancelled_.load()) return absl::CancelledError("client shut down");
   Throttle();
   Response response;
-  CallState call{&response, static_cast<StreamState*>(stream_state)};
+  CallState call{&response, static_cast<StreamState*>(stream_state), nullptr, &cancelled_};
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
   std::string url = config_.server + path;
@@ -186,11 +192,9 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
   call.curl = curl;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call);
-  if (call.stream != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &call);
-  }
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &call);
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -198,6 +202,7 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
   curl_easy_cleanup(curl);
   response.status = status;
   bool stopped_by_us = call.stream != nullptr && call.stream->stopped;
+  if (cancelled_.load()) return absl::CancelledError("client shut down");
   if (rc != CURLE_OK && !stopped_by_us &&
       !(call.stream != nullptr && rc == CURLE_OPERATION_TIMEDOUT && status == 200)) {
     return absl::UnavailableError(

@@ -8,6 +8,7 @@
 #ifndef WATCHERS_KUBE_CLIENT_H_
 #define WATCHERS_KUBE_CLIENT_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class KubeClient {
 
   const KubeConfig& config() const { return config_; }
 
+  // Aborts requests in flight (within about a second) and fails later ones: for shutdown.
+  void Cancel() { cancelled_.store(true); }
+
  private:
   std::string Token() ABSL_LOCKS_EXCLUDED(mu_);
   void RefreshToken(bool force) ABSL_LOCKS_EXCLUDED(mu_);
@@ -67,6 +71,7 @@ class KubeClient {
 
   const KubeConfig config_;
   const Options options_;
+  std::atomic<bool> cancelled_{false};
   absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   absl::Time token_read_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

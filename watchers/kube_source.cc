@@ -494,6 +494,7 @@ absl::Status KubernetesSource::Start() {
 
 void KubernetesSource::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
+  client_->Cancel();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
 }
