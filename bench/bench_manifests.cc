@@ -35,7 +35,8 @@ absl::StatusOr<BenchManifests> BenchManifests::Create(const Options& options) {
   if (options.endpoints < 2 || options.endpoints > 250) {
     return absl::InvalidArgumentError("--endpoints must be in [2, 250]");
   }
-  if (options.split_backends < 1) return absl::InvalidArgumentError("--split-backends must be >= 1");
+  if (options.split_backends < 1)
+    return absl::InvalidArgumentError("--split-backends must be >= 1");
   std::string tmpl = (std::filesystem::temp_directory_path() / "destbench-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));

@@ -26,8 +26,8 @@ class BenchManifests {
  public:
   struct Options {
     int services = 100;
-    int endpoints = 10;       // per Service, at least 2
-    int split_backends = 9;   // per TrafficSplit
+    int endpoints = 10;            // per Service, at least 2
+    int split_backends = 9;        // per TrafficSplit
     bool change_split = true;      // a change rewrites the TrafficSplit weights
     bool change_endpoints = true;  // a change replaces the last endpoint
   };

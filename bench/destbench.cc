@@ -12,6 +12,7 @@
 //      serializes per write, the same profile pushed to all of them; our fan-out rate as a ratio.
 // Output: a table, then one JSON line with every figure. Every wait has a deadline; the child is
 // always killed at the end. Figures, not pass/fail: see docs/benchmarks.md.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -110,6 +112,35 @@ int64_t SelfRssBytes() {
   return static_cast<int64_t>(pages_rss) * ::sysconf(_SC_PAGESIZE);
 }
 
+// What an interrupted run must not leave behind: the server and the manifests directory.
+absl::Mutex g_cleanup_mu;
+pid_t g_server_pid ABSL_GUARDED_BY(g_cleanup_mu) = -1;
+std::string g_manifests_dir ABSL_GUARDED_BY(g_cleanup_mu);
+
+// Blocks SIGINT, SIGTERM and SIGHUP in every thread (call before any thread starts) and ends the
+// run cleanly on them from a dedicated thread.
+void HandleInterrupts() {
+  static sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([] {
+    int sig = 0;
+    while (sigwait(&signals, &sig) != 0) {
+    }
+    absl::MutexLock lock(&g_cleanup_mu);
+    if (g_server_pid > 0) ::kill(g_server_pid, SIGKILL);
+    if (!g_manifests_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(g_manifests_dir, ec);
+    }
+    std::fprintf(stderr, "destbench: interrupted (signal %d); server killed\n", sig);
+    ::_exit(128 + sig);
+  }).detach();
+}
+
 double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -197,10 +228,10 @@ void AddRounds(Report& report, const std::string& prefix, const RoundsSummary& s
   report.Add(prefix + "_last_max_ms", from + " -> last stream, worst round", s.max_last_ms, "ms",
              1);
   report.Add(prefix + "_spread_ms", "first -> last stream", s.spread_ms, "ms", 1);
-  report.Add(prefix + "_fanout_msgs_per_s", "fan-out rate: streams / (last - first)",
-             s.fanout_rate, "msg/s", 0);
-  report.Add(prefix + "_e2e_msgs_per_s", "end to end: streams / (" + from + " -> last)",
-             s.e2e_rate, "msg/s", 0);
+  report.Add(prefix + "_fanout_msgs_per_s", "fan-out rate: streams / (last - first)", s.fanout_rate,
+             "msg/s", 0);
+  report.Add(prefix + "_e2e_msgs_per_s", "end to end: streams / (" + from + " -> last)", s.e2e_rate,
+             "msg/s", 0);
   report.Add(prefix + "_incomplete_rounds", "rounds not complete by the deadline",
              static_cast<double>(s.incomplete));
 }
@@ -210,6 +241,7 @@ int Run(int argc, char** argv) {
       "destbench: opens N Get/GetProfile streams against a destination server it starts, "
       "applies changes, and prints memory, latency and throughput figures.\n"
       "  destbench --streams=20000 [--connections=20] [--services=100] [--churn-rate=10]");
+  HandleInterrupts();
   std::vector<std::string> args = NormalizeFlagArgs(argc, argv);
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
@@ -261,7 +293,12 @@ int Run(int argc, char** argv) {
   mo.change_endpoints = change_endpoints;
   absl::StatusOr<BenchManifests> manifests = BenchManifests::Create(mo);
   if (!manifests.ok()) Fatal(std::string(manifests.status().message()));
-  if (absl::GetFlag(FLAGS_keep_manifests)) manifests->Keep();
+  if (absl::GetFlag(FLAGS_keep_manifests)) {
+    manifests->Keep();
+  } else {
+    absl::MutexLock lock(&g_cleanup_mu);
+    g_manifests_dir = manifests->dir();
+  }
 
   // The server.
   std::string server_path = absl::GetFlag(FLAGS_destination);
@@ -276,6 +313,10 @@ int Run(int argc, char** argv) {
   }
   ServerProcess server;
   if (!server.Start(server_argv)) Fatal("cannot start " + server_path);
+  {
+    absl::MutexLock lock(&g_cleanup_mu);
+    g_server_pid = server.pid();
+  }
   std::optional<std::string> serving = server.WaitForLine("\"msg\":\"serving\"", timeout);
   if (!serving) {
     for (const std::string& l : server.Lines()) std::fprintf(stderr, "server: %s\n", l.c_str());
@@ -304,8 +345,7 @@ int Run(int argc, char** argv) {
   report.AddText("change_kind", "change kind", kind);
   report.Add("client_deadlock_detection", "absl deadlock detection in destbench",
              absl::GetFlag(FLAGS_client_deadlock_detection) ? 1 : 0);
-  report.Add("open_file_limit", "RLIMIT_NOFILE (raised to hard max)",
-             static_cast<double>(nofile));
+  report.Add("open_file_limit", "RLIMIT_NOFILE (raised to hard max)", static_cast<double>(nofile));
 
   // The streams.
   StreamClient client(StreamClient::Options{absl::StrCat("127.0.0.1:", grpc_port), connections});
@@ -377,8 +417,8 @@ int Run(int argc, char** argv) {
 
   report.Section("subscribe storm (N streams opened at once)");
   report.Add("storm_complete", "all first messages before the deadline", storm_done ? 1 : 0);
-  report.Add("storm_issue_ms", "time to issue N StartCall()", Ms(storm_issued - storm_start),
-             "ms", 1);
+  report.Add("storm_issue_ms", "time to issue N StartCall()", Ms(storm_issued - storm_start), "ms",
+             1);
   report.Add("storm_first_ms", "open -> first stream's first message", storm.first_ms, "ms", 1);
   report.Add("storm_p50_ms", "open -> median stream's first message", storm.p50_ms, "ms", 1);
   report.Add("storm_p99_ms", "open -> p99 stream's first message", storm.p99_ms, "ms", 1);
@@ -438,8 +478,8 @@ int Run(int argc, char** argv) {
   report.Add("change_messages", "messages delivered (all streams, incl. Get removes)",
              static_cast<double>(change_msgs));
   report.Add("change_msgs_per_s_wall", "messages / phase wall time",
-             changes_wall_s > 0 ? static_cast<double>(change_msgs) / changes_wall_s : NAN,
-             "msg/s", 0);
+             changes_wall_s > 0 ? static_cast<double>(change_msgs) / changes_wall_s : NAN, "msg/s",
+             0);
   report.Add("change_server_cpu_s", "server CPU for the phase", change_cpu, "s", 3);
   report.Add("change_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
              change_msgs > 0 ? change_cpu * 1000.0 / static_cast<double>(change_msgs) : NAN, "s",
@@ -499,17 +539,14 @@ int Run(int argc, char** argv) {
     report.Add("churn_first_p50_ms", "write -> first stream, p50", Quantile(to_first, 0.5), "ms",
                1);
     report.Add("churn_last_p50_ms", "write -> last stream, p50", Quantile(to_last, 0.5), "ms", 1);
-    report.Add("churn_last_p99_ms", "write -> last stream, p99", Quantile(to_last, 0.99), "ms",
-               1);
+    report.Add("churn_last_p99_ms", "write -> last stream, p99", Quantile(to_last, 0.99), "ms", 1);
     report.Add("churn_last_max_ms", "write -> last stream, max",
                to_last.empty() ? NAN : to_last.back(), "ms", 1);
     report.Add("churn_messages", "messages delivered", static_cast<double>(churn_msgs));
     report.Add("churn_msgs_per_s", "messages per second",
-               static_cast<double>(churn_msgs) / absl::ToDoubleSeconds(churn_duration), "msg/s",
-               0);
+               static_cast<double>(churn_msgs) / absl::ToDoubleSeconds(churn_duration), "msg/s", 0);
     report.Add("churn_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
-               churn_msgs > 0 ? churn_cpu * 1000.0 / static_cast<double>(churn_msgs) : NAN, "s",
-               4);
+               churn_msgs > 0 ? churn_cpu * 1000.0 / static_cast<double>(churn_msgs) : NAN, "s", 4);
     report.Add("churn_server_cpu_share", "server CPU share (cores busy)",
                churn_cpu / absl::ToDoubleSeconds(churn_duration), "", 2);
   }
@@ -523,6 +560,10 @@ int Run(int argc, char** argv) {
   const bool server_alive = server.Running();
   report.Add("server_alive", "server still running at the end", server_alive ? 1 : 0);
   const int server_exit = server.Stop();
+  {
+    absl::MutexLock lock(&g_cleanup_mu);
+    g_server_pid = -1;
+  }
   report.Add("server_exit_code", "server exit code after SIGTERM", server_exit);
 
   // 4. The baseline: a naive server on the same streams, the same bytes.

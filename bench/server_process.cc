@@ -40,6 +40,10 @@ bool ServerProcess::Start(const std::vector<std::string>& argv) {
     // The child dies with the benchmark, whatever ends it.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    // The benchmark blocks the signals it handles; the server gets the default mask.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(fds[1], STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) {

@@ -42,8 +42,8 @@ ChurnLog::ChurnLog(uint32_t base, uint32_t count)
 
 void ChurnLog::Reached(uint32_t from, uint32_t to, int64_t now_ns) {
   uint32_t lo = std::max(from, base_);
-  uint32_t hi = static_cast<uint32_t>(
-      std::min<uint64_t>(to, static_cast<uint64_t>(base_) + reached_.size()));
+  uint32_t hi =
+      static_cast<uint32_t>(std::min<uint64_t>(to, static_cast<uint64_t>(base_) + reached_.size()));
   for (uint32_t g = lo + 1; g <= hi; ++g) {
     size_t i = g - base_ - 1;
     reached_[i].fetch_add(1, std::memory_order_relaxed);
@@ -62,9 +62,7 @@ uint32_t ChurnLog::ReachedCount(uint32_t generation) const {
 int64_t ChurnLog::FirstNs(uint32_t generation) const {
   return first_[generation - base_ - 1].load();
 }
-int64_t ChurnLog::LastNs(uint32_t generation) const {
-  return last_[generation - base_ - 1].load();
-}
+int64_t ChurnLog::LastNs(uint32_t generation) const { return last_[generation - base_ - 1].load(); }
 
 struct StreamClient::Channel {
   std::shared_ptr<grpc::Channel> channel;
@@ -185,7 +183,8 @@ std::string Flatten(const grpc::ByteBuffer& msg) {
   std::vector<grpc::Slice> slices;
   std::string out;
   if (!msg.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
 }
 

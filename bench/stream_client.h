@@ -1,6 +1,6 @@
 // The benchmark's proxies: many Get and GetProfile streams over a few client channels, on the gRPC
-// client callback API (one ClientReadReactor per stream, no thread per stream). Messages are read as
-// raw bytes and parsed only in churn mode, so the client spends little CPU next to the server.
+// client callback API (one ClientReadReactor per stream, no thread per stream). Messages are read
+// as raw bytes and parsed only in churn mode, so the client spends little CPU next to the server.
 //
 // What the streams see is recorded, timestamped in the reactions:
 //   - the arrival of each stream's first message (the subscribe storm);
@@ -137,7 +137,7 @@ class StreamClient {
 
   const Options options_;
   std::vector<std::unique_ptr<Channel>> channels_;
-  std::vector<std::unique_ptr<grpc::ByteBuffer>> requests_;  // shared by the streams
+  std::vector<std::unique_ptr<grpc::ByteBuffer>> requests_;   // shared by the streams
   absl::flat_hash_map<std::string, uint32_t> request_index_;  // authority -> requests_ index
   std::vector<std::unique_ptr<Stream>> streams_;
 

@@ -35,7 +35,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
@@ -47,12 +46,12 @@ namespace {
 // "kind" and "apiVersion" as the real API server writes them.
 using Json = nlohmann::ordered_json;
 
-constexpr int kIoTimeoutSeconds = 10;                       // Any single socket read or write.
-constexpr absl::Duration kIdleTimeout = absl::Seconds(30);  // Keep-alive between requests.
+constexpr int kIoTimeoutSeconds = 10;                           // Any single socket read or write.
+constexpr absl::Duration kIdleTimeout = absl::Seconds(30);      // Keep-alive between requests.
 constexpr absl::Duration kWatchSlice = absl::Milliseconds(50);  // Watch checks for a gone client.
 constexpr size_t kMaxHeadBytes = 64 * 1024;
-constexpr size_t kMaxSnapshots = 64;              // Lists whose continue tokens stay valid.
-constexpr int64_t kDefaultWatchSeconds = 1800;    // The API server's default minRequestTimeout.
+constexpr size_t kMaxSnapshots = 64;            // Lists whose continue tokens stay valid.
+constexpr int64_t kDefaultWatchSeconds = 1800;  // The API server's default minRequestTimeout.
 constexpr char kMetaGroupVersion[] = "meta.k8s.io/v1";
 
 [[noreturn]] void Die(absl::string_view what) {
@@ -64,49 +63,79 @@ std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 
 const char* ReasonPhrase(int code) {
   switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
 // The metav1.StatusReason the API server gives each code.
 const char* StatusReason(int code) {
   switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 406: return "NotAcceptable";
-    case 409: return "Conflict";
-    case 410: return "Expired";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return "Unknown";
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 406:
+      return "NotAcceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Expired";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return "Unknown";
   }
 }
 
 // A failure Status as the API server writes it.
 Json StatusObject(int code, const std::string& message, const Json& details = nullptr) {
-  Json s = {{"kind", "Status"},       {"apiVersion", "v1"},         {"metadata", Json::object()},
-            {"status", "Failure"},    {"message", message},         {"reason", StatusReason(code)}};
+  Json s = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", Json::object()},
+            {"status", "Failure"}, {"message", message}, {"reason", StatusReason(code)}};
   if (!details.is_null()) s["details"] = details;
   s["code"] = code;
   return s;
@@ -118,13 +147,20 @@ std::string StatusBody(int code, const std::string& message, const Json& details
 
 std::string InjectedMessage(int code) {
   switch (code) {
-    case 401: return "Unauthorized";
-    case 404: return "the server could not find the requested resource";
-    case 410: return "too old resource version (injected by FakeApiServer)";
-    case 429: return "Too many requests, please try again later.";
-    case 503: return "the server is currently unable to handle the request";
-    case 504: return "Timeout: request did not complete within the allowed duration";
-    default: return absl::StrCat("Internal error occurred: failure ", code, " injected by FakeApiServer");
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "the server could not find the requested resource";
+    case 410:
+      return "too old resource version (injected by FakeApiServer)";
+    case 429:
+      return "Too many requests, please try again later.";
+    case 503:
+      return "the server is currently unable to handle the request";
+    case 504:
+      return "Timeout: request did not complete within the allowed duration";
+    default:
+      return absl::StrCat("Internal error occurred: failure ", code, " injected by FakeApiServer");
   }
 }
 
@@ -162,7 +198,8 @@ bool HigherPriority(const std::string& a, const std::string& b) {
     if (v.size() < 2 || v[0] != 'v') return r;
     v.remove_prefix(1);
     size_t digits = 0;
-    while (digits < v.size() && absl::ascii_isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
+    while (digits < v.size() && absl::ascii_isdigit(static_cast<unsigned char>(v[digits])))
+      ++digits;
     if (digits == 0 || !absl::SimpleAtoi(v.substr(0, digits), &r.major)) return r;
     absl::string_view rest = v.substr(digits);
     if (rest.empty()) {
@@ -238,7 +275,8 @@ std::string UrlDecode(absl::string_view s) {
 std::map<std::string, std::string> ParseQuery(absl::string_view query) {
   std::map<std::string, std::string> params;
   for (absl::string_view part : absl::StrSplit(query, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(part, absl::MaxSplits('=', 1));
     params.emplace(UrlDecode(kv.first), UrlDecode(kv.second));
   }
   return params;
@@ -448,7 +486,8 @@ void BlockSigpipeInThisThread() {
 
 }  // namespace
 
-// --- Private types --------------------------------------------------------------------------------
+// --- Private types
+// --------------------------------------------------------------------------------
 
 struct FakeApiServer::Collection {
   std::string group, version, resource;
@@ -462,10 +501,10 @@ struct FakeApiServer::Collection {
 
 struct FakeApiServer::WatchItem {
   enum class Kind {
-    kData,          // Write `data` (one chunk).
-    kEnd,           // End cleanly: the terminal chunk.
-    kCut,           // Close the connection.
-    kCutMidEvent,   // Announce `data` as one chunk, write half of it, close the connection.
+    kData,         // Write `data` (one chunk).
+    kEnd,          // End cleanly: the terminal chunk.
+    kCut,          // Close the connection.
+    kCutMidEvent,  // Announce `data` as one chunk, write half of it, close the connection.
   };
   Kind kind = Kind::kData;
   std::string data;
@@ -479,6 +518,7 @@ struct FakeApiServer::Watcher {
   bool metadata_only = false;
   std::string meta_api_version;
   bool bookmarks = false;
+  int64_t from_rv = 0;            // Only changes after this resourceVersion are sent.
   std::string kind, api_version;  // Of the collection's objects, for bookmarks.
 
   absl::Mutex mu;
@@ -538,8 +578,8 @@ struct FakeApiServer::HttpRequest {
 
 // One accepted connection, served by its own thread.
 struct FakeApiServer::Connection {
-  int fd = -1;            // Closed and reset by its own thread under the server's lock.
-  bool done = false;      // Under the server's lock: the thread is finishing, join it.
+  int fd = -1;        // Closed and reset by its own thread under the server's lock.
+  bool done = false;  // Under the server's lock: the thread is finishing, join it.
   std::thread thread;
   SSL* ssl = nullptr;     // Only its own thread.
   std::string client_cn;  // Only its own thread.
@@ -770,8 +810,7 @@ void FakeApiServer::ServeResource(const std::string& collection, const std::stri
   col.version = path->version;
   col.resource = path->resource;
   col.list_kind = list_kind;
-  col.kind = list_kind;
-  absl::ConsumeSuffix(&col.kind, "List");
+  col.kind = std::string(absl::StripSuffix(list_kind, "List"));
   col.namespaced = namespaced;
   col.served = true;
 }
@@ -810,8 +849,8 @@ std::string FakeApiServer::Upsert(const std::string& collection, const std::stri
     const std::string old_uid =
         existing == col.objects.end() ? "" : MetaString(existing->second, "uid");
     meta["uid"] = !old_uid.empty() ? old_uid
-                                   : absl::StrFormat("fa4e0000-0000-4000-8000-%012d",
-                                                     state_->next_uid++);
+                                   : absl::StrCat("fa4e0000-0000-4000-8000-",
+                                                  absl::Dec(state_->next_uid++, absl::kZeroPad12));
   }
   // kind and apiVersion first, as the API server writes them.
   if (!obj.contains("kind") || !obj.contains("apiVersion")) {
@@ -862,9 +901,9 @@ void FakeApiServer::Compact(GoneMode mode) {
     CloseWatchesLocked("", CloseHow::kEnd);
     return;
   }
-  const std::string error = EventLine(
-      "ERROR", StatusObject(410, absl::StrCat("too old resource version: ", old_rv, " (",
-                                              state_->compacted_rv, ")")));
+  const std::string error =
+      EventLine("ERROR", StatusObject(410, absl::StrCat("too old resource version: ", old_rv, " (",
+                                                        state_->compacted_rv, ")")));
   for (const auto& w : state_->watchers) w->Push({WatchItem::Kind::kData, error});
   CloseWatchesLocked("", CloseHow::kEnd);
 }
@@ -936,8 +975,8 @@ bool FakeApiServer::WaitForRequests(const std::function<bool(const Request&)>& m
   absl::MutexLock lock(&mu_);
   auto done = [&]() {
     mu_.AssertHeld();
-    return static_cast<size_t>(std::count_if(state_->requests.begin(), state_->requests.end(),
-                                             match)) >= n;
+    return static_cast<size_t>(
+               std::count_if(state_->requests.begin(), state_->requests.end(), match)) >= n;
   };
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
@@ -1016,8 +1055,8 @@ void FakeApiServer::ServeConnection(Connection* conn) {
     } else if (X509* peer = SSL_get0_peer_certificate(conn->ssl);
                peer != nullptr && SSL_get_verify_result(conn->ssl) == X509_V_OK) {
       char cn[256] = {};
-      if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn,
-                                    sizeof(cn)) > 0) {
+      if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn)) >
+          0) {
         conn->client_cn = cn;
       }
     }
@@ -1055,11 +1094,11 @@ FakeApiServer::Outcome FakeApiServer::Respond(Connection& conn, const HttpReques
   }
   const bool keep_alive = req.KeepAlive() && !stopping_.load();
   const bool text = status == 200 && !body.empty() && body[0] != '{';
-  const std::string response = absl::StrCat(
-      "HTTP/1.1 ", status, " ", ReasonPhrase(status), "\r\n",
-      "Content-Type: ", text ? "text/plain; charset=utf-8" : "application/json", "\r\n",
-      "Cache-Control: no-cache, private\r\n", "Content-Length: ", body.size(), "\r\n",
-      extra_headers, keep_alive ? "" : "Connection: close\r\n", "\r\n", body);
+  const std::string response =
+      absl::StrCat("HTTP/1.1 ", status, " ", ReasonPhrase(status), "\r\n",
+                   "Content-Type: ", text ? "text/plain; charset=utf-8" : "application/json",
+                   "\r\n", "Cache-Control: no-cache, private\r\n", "Content-Length: ", body.size(),
+                   "\r\n", extra_headers, keep_alive ? "" : "Connection: close\r\n", "\r\n", body);
   if (!conn.WriteAll(response)) return Outcome::kAbort;
   return keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
@@ -1090,7 +1129,7 @@ FakeApiServer::Outcome FakeApiServer::Handle(Connection& conn, const HttpRequest
                    words[1] == state_->required_token;
     }
     route = ResolveLocked(req.path);
-    if (authorized) {
+    if (authorized && req.method == "GET") {
       auto& failures = state_->failures;
       for (auto it = failures.begin(); it != failures.end(); ++it) {
         if (!absl::StartsWith(req.path, it->prefix) && route.collection != it->prefix) continue;
@@ -1103,8 +1142,9 @@ FakeApiServer::Outcome FakeApiServer::Handle(Connection& conn, const HttpRequest
   if (!authorized) return Respond(conn, req, index, 401, StatusBody(401, "Unauthorized"));
   if (req.method != "GET") {
     return Respond(conn, req, index, 405,
-                   StatusBody(405, "the server does not allow this method on the requested "
-                                   "resource (FakeApiServer serves GET only)"));
+                   StatusBody(405,
+                              "the server does not allow this method on the requested "
+                              "resource (FakeApiServer serves GET only)"));
   }
   if (failure) {
     std::string headers;
@@ -1116,14 +1156,13 @@ FakeApiServer::Outcome FakeApiServer::Handle(Connection& conn, const HttpRequest
       }
     }
     return Respond(conn, req, index, failure->status,
-                   StatusBody(failure->status, InjectedMessage(failure->status), details),
-                   headers);
+                   StatusBody(failure->status, InjectedMessage(failure->status), details), headers);
   }
   switch (route.kind) {
     case Route::Kind::kNotFound:
-      return Respond(conn, req, index, 404,
-                     StatusBody(404, "the server could not find the requested resource",
-                                Json::object()));
+      return Respond(
+          conn, req, index, 404,
+          StatusBody(404, "the server could not find the requested resource", Json::object()));
     case Route::Kind::kText:
     case Route::Kind::kJson:
       return Respond(conn, req, index, 200, route.body);
@@ -1145,9 +1184,9 @@ FakeApiServer::Route FakeApiServer::ResolveLocked(const std::string& path) const
   if (path == "/version") {
     route.kind = Route::Kind::kJson;
     route.body = Dump(Json{{"major", "1"},
-                          {"minor", "28"},
-                          {"gitVersion", "v1.28.0-fake"},
-                          {"platform", "linux/amd64"}});
+                           {"minor", "28"},
+                           {"gitVersion", "v1.28.0-fake"},
+                           {"platform", "linux/amd64"}});
     return route;
   }
   std::vector<std::string> segs = absl::StrSplit(path, '/', absl::SkipEmpty());
@@ -1173,6 +1212,7 @@ FakeApiServer::Route FakeApiServer::ResolveLocked(const std::string& path) const
     return Json{{"name", group}, {"versions", versions}, {"preferredVersion", versions[0]}};
   };
   auto resource_list = [&](const std::string& group, const std::string& version) {
+    mu_.AssertHeld();
     Json resources = Json::array();
     for (const auto& [name, col] : state_->collections) {
       if (!col.served || col.group != group || col.version != version) continue;
@@ -1266,8 +1306,9 @@ FakeApiServer::Outcome FakeApiServer::HandleList(Connection& conn, const HttpReq
   const Representation rep = Negotiate(req.Header("accept"), /*list=*/true, &meta_api_version);
   if (rep == Representation::kNotAcceptable) {
     return Respond(conn, req, request_index, 406,
-                   StatusBody(406, "only the following media types are accepted: "
-                                   "application/json (FakeApiServer)"));
+                   StatusBody(406,
+                              "only the following media types are accepted: "
+                              "application/json (FakeApiServer)"));
   }
   Filter filter;
   if (!route.ns.empty()) filter.ns = route.ns;
@@ -1371,8 +1412,9 @@ FakeApiServer::Outcome FakeApiServer::HandleGet(Connection& conn, const HttpRequ
   const Representation rep = Negotiate(req.Header("accept"), /*list=*/false, &meta_api_version);
   if (rep == Representation::kNotAcceptable) {
     return Respond(conn, req, request_index, 406,
-                   StatusBody(406, "only the following media types are accepted: "
-                                   "application/json (FakeApiServer)"));
+                   StatusBody(406,
+                              "only the following media types are accepted: "
+                              "application/json (FakeApiServer)"));
   }
   int status = 404;
   std::string body;
@@ -1386,9 +1428,9 @@ FakeApiServer::Outcome FakeApiServer::HandleGet(Connection& conn, const HttpRequ
         body = Dump(rep == Representation::kMetadata ? MetadataOnly(it->second, meta_api_version)
                                                      : it->second);
       } else {
-        body = StatusBody(404,
-                          absl::StrCat(col->second.resource, " \"", route.name, "\" not found"),
-                          Json{{"name", route.name}, {"kind", col->second.resource}});
+        body =
+            StatusBody(404, absl::StrCat(col->second.resource, " \"", route.name, "\" not found"),
+                       Json{{"name", route.name}, {"kind", col->second.resource}});
       }
     }
   }
@@ -1398,12 +1440,12 @@ FakeApiServer::Outcome FakeApiServer::HandleGet(Connection& conn, const HttpRequ
 FakeApiServer::Outcome FakeApiServer::HandleWatch(Connection& conn, const HttpRequest& req,
                                                   const Route& route, size_t request_index) {
   auto w = std::make_shared<Watcher>();
-  const Representation rep =
-      Negotiate(req.Header("accept"), /*list=*/false, &w->meta_api_version);
+  const Representation rep = Negotiate(req.Header("accept"), /*list=*/false, &w->meta_api_version);
   if (rep == Representation::kNotAcceptable) {
     return Respond(conn, req, request_index, 406,
-                   StatusBody(406, "only the following media types are accepted: "
-                                   "application/json (FakeApiServer)"));
+                   StatusBody(406,
+                              "only the following media types are accepted: "
+                              "application/json (FakeApiServer)"));
   }
   w->collection = route.collection;
   w->metadata_only = rep == Representation::kMetadata;
@@ -1445,8 +1487,8 @@ FakeApiServer::Outcome FakeApiServer::HandleWatch(Connection& conn, const HttpRe
       refused = 404;
       refusal = StatusBody(404, "the server could not find the requested resource", Json::object());
     } else if (from && *from < state_->compacted_rv) {
-      const std::string message = absl::StrCat("too old resource version: ", *from, " (",
-                                               state_->compacted_rv, ")");
+      const std::string message =
+          absl::StrCat("too old resource version: ", *from, " (", state_->compacted_rv, ")");
       if (state_->gone_mode == GoneMode::kHttpStatus) {
         refused = 410;
         refusal = StatusBody(410, message);
@@ -1457,6 +1499,7 @@ FakeApiServer::Outcome FakeApiServer::HandleWatch(Connection& conn, const HttpRe
     } else {
       w->kind = col->second.kind;
       w->api_version = col->second.ApiVersion();
+      w->from_rv = from.value_or(state_->rv);
       if (!from) {
         for (const auto& [key, obj] : col->second.objects) {
           if (w->filter.Matches(obj)) w->Push({WatchItem::Kind::kData, w->Render("ADDED", obj)});
@@ -1498,9 +1541,9 @@ FakeApiServer::Outcome FakeApiServer::HandleWatch(Connection& conn, const HttpRe
     for (const WatchItem& item : items) {
       switch (item.kind) {
         case WatchItem::Kind::kData:
-          if (!conn.WriteAll(chunked ? absl::StrCat(absl::Hex(item.data.size()), "\r\n",
-                                                    item.data, "\r\n")
-                                     : item.data)) {
+          if (!conn.WriteAll(
+                  chunked ? absl::StrCat(absl::Hex(item.data.size()), "\r\n", item.data, "\r\n")
+                          : item.data)) {
             return Outcome::kAbort;
           }
           break;
@@ -1562,7 +1605,7 @@ void FakeApiServer::RecordEventLocked(const std::string& collection, const std::
     state_->history.pop_front();
   }
   for (const auto& w : state_->watchers) {
-    if (w->collection == collection && w->filter.Matches(object)) {
+    if (w->collection == collection && state_->rv > w->from_rv && w->filter.Matches(object)) {
       w->Push({WatchItem::Kind::kData, w->Render(type, object)});
     }
   }

@@ -10,10 +10,25 @@
 // of one global resourceVersion (an integer, written as a string) and is kept in a bounded history
 // from which watches replay. Objects are listed in etcd key order ("namespace/name").
 //
-// Requests: GET only. Lists and errors have a Content-Length; watches are chunked. Keep-alive is
-// supported; a watch ended by the server cleanly (timeoutSeconds, EndWatches, StopServing, Compact)
-// ends with the terminal chunk, a watch cut (CutWatches, destruction) closes the connection
-// without it.
+// Protocol, as a real API server answers (GET only, HTTP/1.1 with keep-alive; ALPN picks
+// http/1.1, so an HTTP/2 client falls back):
+// - Discovery: /api, /api/v1, /apis (APIGroupList), /apis/G (APIGroup, versions by Kubernetes
+//   priority, preferredVersion the highest), /apis/G/V (APIResourceList); /version, /healthz.
+// - GET COLLECTION, /api/v1/namespaces/NS/RES, .../RES/NAME; fieldSelector metadata.name and
+//   metadata.namespace (labelSelector answers 400 rather than being ignored).
+// - Lists: limit and continue (the RV is fixed at the first page; a token older than a
+//   compaction answers 410 Expired). Items of built-in groups (core, no-dot groups, *.k8s.io)
+//   have no kind/apiVersion, custom resources keep them. Content-Length set.
+// - Watches: watch=1|true, chunked, one {"type":T,"object":O} line per chunk. resourceVersion
+//   absent or "0": the current objects as ADDED first; otherwise the history after it.
+//   allowWatchBookmarks, timeoutSeconds (default 1800). A watch ended by the server
+//   (timeoutSeconds, EndWatches, StopServing, Compact) ends with the terminal chunk; a cut
+//   (CutWatches, destruction) closes the connection without it.
+// - Accept "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" for lists and
+//   "...;as=PartialObjectMetadata;..." for watches and single objects give metadata only;
+//   alternatives separated by commas are tried in order; nothing usable answers 406.
+// - Errors are Status objects: {"kind":"Status","apiVersion":"v1","metadata":{},"status":
+//   "Failure","message":M,"reason":R,["details":D,]"code":C}.
 //
 // Thread-safe. One thread accepts, one thread serves each connection; the destructor ends every
 // stream and joins every thread. Every blocking wait has a deadline.
@@ -125,7 +140,8 @@ class FakeApiServer {
   void CutWatches(const std::string& collection, bool mid_event);
   // Ends the open watches of the collection ("" = all) cleanly, as a server-side timeout does.
   void EndWatches(const std::string& collection);
-  // Writes `line` plus "\n" (not a valid event, or not even JSON) to the open watches.
+  // Writes `line` plus "\n" (not a valid event, or not even JSON) to the open watches of the
+  // collection ("" = all).
   void InjectGarbage(const std::string& collection, const std::string& line);
   // The next `times` requests whose path starts with `path_prefix`, or that address the collection
   // named `path_prefix` (namespaced paths too), answer `status` with a Status body (and a

@@ -1,28 +1,35 @@
 #include "watchers/json_decoder.h"
 
-#include <string>
+#include <string_view>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "watchers/object_decoder.h"
-#include "yaml-cpp/yaml.h"
+#include "watchers/json_decode_node.h"
+#include "watchers/object_decoder_rules.h"
 
 namespace dest {
+namespace {
+
+std::string_view StdSv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+absl::StatusOr<AnyObject> DecodeJsonObject(simdjson::dom::element object,
+                                           absl::string_view api_version, absl::string_view kind) {
+  return DecodeNodeAs(JsonDecodeNode(object), StdSv(api_version), StdSv(kind));
+}
 
 absl::StatusOr<AnyObject> DecodeJsonObject(absl::string_view json, absl::string_view api_version,
                                            absl::string_view kind) {
-  YAML::Node node;
-  try {
-    node = YAML::Load(std::string(json));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", e.msg));
+  // One parser per thread: its buffers are reused from one object to the next.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element object;
+  if (simdjson::error_code error = parser.parse(json.data(), json.size()).get(object);
+      error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON: ", simdjson::error_message(error)));
   }
-  if (!node.IsMap()) return absl::InvalidArgumentError("not a JSON object");
-  if (node["kind"] && node["kind"].IsScalar() && node["kind"].Scalar() == "PartialObjectMetadata") {
-    node["kind"] = std::string(kind);
-    node["apiVersion"] = std::string(api_version);
-  }
-  return DecodeObjectAs(node, std::string_view(api_version.data(), api_version.size()),
-                        std::string_view(kind.data(), kind.size()));
+  return DecodeJsonObject(object, api_version, kind);
 }
 
 }  // namespace dest

@@ -186,7 +186,8 @@ class KubernetesSource::Reflector {
     if (r.status == 429) {
       int secs = 0;
       if (absl::SimpleAtoi(r.retry_after, &secs) && secs > 0) {
-        retry_after_ = std::min(absl::Seconds(secs), src_->options_.backoff_max);
+        // The server's word wins over our backoff, within reason.
+        retry_after_ = std::min(absl::Seconds(secs), absl::Minutes(10));
       } else {
         retry_after_ = absl::Seconds(1);
       }
@@ -324,8 +325,7 @@ class KubernetesSource::Reflector {
       simdjson::dom::array array;
       if (doc["items"].get_array().get(array) == simdjson::SUCCESS) {
         for (simdjson::dom::element item : array) {
-          absl::StatusOr<AnyObject> o =
-              DecodeJsonObject(simdjson::minify(item), ApiVersion(), kind_name_);
+          absl::StatusOr<AnyObject> o = DecodeJsonObject(item, ApiVersion(), kind_name_);
           if (o.ok()) {
             items.push_back(std::move(*o));
           } else {
@@ -410,8 +410,7 @@ class KubernetesSource::Reflector {
           CountError("unknown_event_type");
           continue;
         }
-        absl::StatusOr<AnyObject> o =
-            DecodeJsonObject(simdjson::minify(object), ApiVersion(), kind_name_);
+        absl::StatusOr<AnyObject> o = DecodeJsonObject(object, ApiVersion(), kind_name_);
         if (o.ok()) {
           events.push_back({et, std::move(*o)});
         } else {

@@ -6,6 +6,9 @@
 // naming the field path and the line. Semantic validation (ServiceProfile routes, weights) is not
 // done here: it belongs to controlplane/, so an invalid profile stays visible to operators.
 //
+// The rules are written once over a node adapter (object_decoder_rules.h, decode_node.h) and
+// shared with the Kubernetes API's JSON decoder (json_decoder.h); here they read yaml-cpp nodes.
+//
 // Thread-compatible (stateless functions).
 #ifndef WATCHERS_OBJECT_DECODER_H_
 #define WATCHERS_OBJECT_DECODER_H_
@@ -37,7 +40,8 @@ struct DecodedManifest {
 absl::StatusOr<AnyObject> DecodeObject(const YAML::Node& node);
 
 // Like DecodeObject, for objects that may omit apiVersion and kind, as the items of a Kubernetes
-// list response do: `api_version` and `kind` are used when the node lacks them.
+// list response do: `api_version` and `kind` are used when the node lacks them, and replace those
+// of a PartialObjectMetadata (apiVersion meta.k8s.io/*), which then decodes as that kind.
 absl::StatusOr<AnyObject> DecodeObjectAs(const YAML::Node& node, std::string_view api_version,
                                          std::string_view kind);
 

@@ -1,0 +1,127 @@
+#include "tests/kube_fixtures.h"
+
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "tests/test_process.h"
+#include "watchers/log.h"
+#include "yaml-cpp/yaml.h"
+
+namespace dest::testing {
+
+std::string YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return "null";
+    case YAML::NodeType::Scalar: {
+      const std::string& v = node.Scalar();
+      if (node.Tag() != "!") {  // plain (unquoted) scalar: infer its type as YAML does
+        int64_t i;
+        double d;
+        if (v == "true" || v == "false" || v == "null") return v;
+        if (absl::SimpleAtoi(v, &i)) return v;
+        if (v.find_first_of(".eE") != std::string::npos && absl::SimpleAtod(v, &d) &&
+            v.find_first_not_of("0123456789.eE+-") == std::string::npos) {
+          return v;
+        }
+      }
+      return absl::StrCat("\"", JsonEscape(v), "\"");
+    }
+    case YAML::NodeType::Sequence: {
+      std::string out = "[";
+      for (size_t i = 0; i < node.size(); ++i) {
+        if (i) out += ",";
+        out += YamlToJson(node[i]);
+      }
+      return out + "]";
+    }
+    case YAML::NodeType::Map: {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& kv : node) {
+        if (!first) out += ",";
+        first = false;
+        absl::StrAppend(&out, "\"", JsonEscape(kv.first.Scalar()), "\":", YamlToJson(kv.second));
+      }
+      return out + "}";
+    }
+  }
+  return "null";
+}
+
+std::string CollectionFor(const std::string& kind, const std::string& split_version) {
+  static const std::map<std::string, std::string> kPaths = {
+      {"Service", "/api/v1/services"},
+      {"EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices"},
+      {"Endpoints", "/api/v1/endpoints"},
+      {"Pod", "/api/v1/pods"},
+      {"ReplicaSet", "/apis/apps/v1/replicasets"},
+      {"Job", "/apis/batch/v1/jobs"},
+      {"Node", "/api/v1/nodes"},
+      {"ServiceProfile", "/apis/linkerd.io/v1alpha2/serviceprofiles"},
+  };
+  if (kind == "TrafficSplit") return absl::StrCat("/apis/split.smi-spec.io/", split_version, "/trafficsplits");
+  auto it = kPaths.find(kind);
+  return it == kPaths.end() ? "" : it->second;
+}
+
+void ServeAll(FakeApiServer& fake, const std::string& split_version) {
+  for (const char* kind : {"Service", "EndpointSlice", "Endpoints", "Pod", "ReplicaSet", "Job",
+                           "Node", "ServiceProfile"}) {
+    fake.ServeResource(CollectionFor(kind), absl::StrCat(kind, "List"), std::string(kind) != "Node");
+  }
+  if (!split_version.empty()) {
+    fake.ServeResource(CollectionFor("TrafficSplit", split_version), "TrafficSplitList");
+  }
+}
+
+int LoadManifests(FakeApiServer& fake, const std::string& dir, const std::string& split_version) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    std::string path = entry.path().string();
+    if (!entry.is_regular_file() || !(path.ends_with(".yaml") || path.ends_with(".yml"))) continue;
+    for (const YAML::Node& doc : YAML::LoadAllFromFile(path)) {
+      if (!doc.IsMap() || !doc["kind"]) continue;
+      std::string kind = doc["kind"].Scalar();
+      std::string collection = CollectionFor(kind, split_version);
+      if (collection.empty()) continue;
+      YAML::Node copy = YAML::Clone(doc);
+      if (kind == "TrafficSplit") copy["apiVersion"] = "split.smi-spec.io/" + split_version;
+      fake.Upsert(collection, YamlToJson(copy));
+      ++n;
+    }
+  }
+  return n;
+}
+
+StoreWaiter::StoreWaiter(Store* store) {
+  store->AddListener([this](const std::vector<StoreChange>&) {
+    absl::MutexLock lock(&mu_);
+    ++generation_;
+  });
+}
+
+bool StoreWaiter::WaitFor(const std::function<bool()>& pred, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    uint64_t seen;
+    {
+      absl::MutexLock lock(&mu_);
+      seen = generation_;
+    }
+    if (pred()) return true;
+    absl::Time now = absl::Now();
+    if (now >= deadline) return false;
+    absl::MutexLock lock(&mu_);
+    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return generation_ != seen; };
+    mu_.AwaitWithTimeout(absl::Condition(&changed),
+                         std::min(deadline - now, absl::Milliseconds(20)));
+  }
+}
+
+}  // namespace dest::testing
