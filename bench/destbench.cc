@@ -453,7 +453,8 @@ int Run(int argc, char** argv) {
         }
       }
       if (scope == "hot") write_ns = NowNs();  // after the one rename
-      WaitUntil([&] { return round->count() >= relevant; }, timeout);
+      // Streams that ended (counted in Dropped) will not get it.
+      WaitUntil([&] { return round->count() + client.Dropped() >= relevant; }, timeout);
       client.SetRound(nullptr);
       rounds.push_back(Summarize(*round, relevant, write_ns));
       const RoundFigures& r = rounds.back();
@@ -585,6 +586,10 @@ int Run(int argc, char** argv) {
         [&] { return bclient.WithFirstMessage() + bclient.Failed() >= static_cast<size_t>(n); },
         timeout);
     RoundFigures bstorm = Summarize(*bclient.storm(), n, bstorm_start);
+    Progress(
+        absl::StrFormat("baseline storm: %zu/%d streams got their first message, last after "
+                        "%.0f ms; %zu failed %s",
+                        bstorm.arrived, n, bstorm.last_ms, bclient.Failed(), bclient.FirstError()));
     std::vector<RoundFigures> brounds;
     std::vector<std::unique_ptr<Arrivals>> brounds_kept;
     const uint64_t bmsgs_before = bclient.Messages();
@@ -601,7 +606,11 @@ int Run(int argc, char** argv) {
       bclient.SetRound(round);
       int64_t push_ns = NowNs();
       baseline.Push(p);
-      WaitUntil([&] { return round->count() >= static_cast<size_t>(n); }, timeout);
+      WaitUntil(
+          [&] {
+            return round->count() + bclient.Dropped() + bclient.Failed() >= static_cast<size_t>(n);
+          },
+          timeout);
       bclient.SetRound(nullptr);
       brounds.push_back(Summarize(*round, n, push_ns));
       const RoundFigures& r = brounds.back();
@@ -618,6 +627,10 @@ int Run(int argc, char** argv) {
     report.Section("baseline: naive gRPC server, per-write serialization, same bytes, N streams");
     report.Add("baseline_servers", "grpc::Server instances (one port)",
                absl::GetFlag(FLAGS_baseline_servers));
+    report.Add("baseline_streams_failed", "streams failed before a first message",
+               static_cast<double>(bclient.Failed()));
+    report.Add("baseline_streams_dropped", "streams that ended before the end",
+               static_cast<double>(bclient.Dropped()));
     report.Add("baseline_storm_last_ms", "open -> last stream's first message", bstorm.last_ms,
                "ms", 1);
     AddRounds(report, "baseline", base, "push");

@@ -375,7 +375,8 @@ metadata: {name: ext}
 spec: {type: ExternalName, externalName: example.com, clusterIP: None, clusterIPs: ~}
 )",
                        R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"ext"},
-"spec":{"type":"ExternalName","externalName":"example.com","clusterIP":"None","clusterIPs":null}})"},
+"spec":{"type":"ExternalName","externalName":"example.com","clusterIP":"None",
+ "clusterIPs":null}})"},
         SameObjectCase{"EndpointSlice", R"(
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
@@ -511,7 +512,8 @@ metadata:
   ownerReferences: [{apiVersion: batch/v1, kind: CronJob, name: nightly, controller: true}]
 )",
                        R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"nightly-123",
-"ownerReferences":[{"apiVersion":"batch/v1","kind":"CronJob","name":"nightly","controller":true}]}})"},
+"ownerReferences":[{"apiVersion":"batch/v1","kind":"CronJob","name":"nightly",
+ "controller":true}]}})"},
         SameObjectCase{"Node", R"(
 apiVersion: v1
 kind: Node
@@ -1071,7 +1073,8 @@ TEST(JsonDecoderTest, RealisticEndpointSliceAndService) {
 
 TEST(JsonDecoderTest, UnicodeAndEscapes) {
   auto svc = As<Service>(FromJson(R"({"apiVersion":"v1","kind":"Service",
-"metadata":{"name":"web","annotations":{"note":"caf\u00e9 \"quoted\" \\ tab\t","emoji":"\ud83d\ude00"}}})"));
+"metadata":{"name":"web","annotations":{"note":"caf\u00e9 \"quoted\" \\ tab\t",
+ "emoji":"\ud83d\ude00"}}})"));
   EXPECT_EQ(svc->meta.annotations.at("note"), "caf\xc3\xa9 \"quoted\" \\ tab\t");
   EXPECT_EQ(svc->meta.annotations.at("emoji"), "\xf0\x9f\x98\x80");
 }

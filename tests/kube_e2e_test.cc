@@ -1,0 +1,159 @@
+// The real `destination` binary on the Kubernetes source, against the fake API server loaded with
+// the example objects: it serves the same answers as on the manifests source, and follows changes
+// made through the API (including across a 410 Gone relist).
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "destination.grpc.pb.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "tests/fake_api_server.h"
+#include "tests/kube_fixtures.h"
+#include "tests/test_process.h"
+
+namespace dest::testing {
+namespace {
+
+namespace pb = io::linkerd::proxy::destination;
+constexpr absl::Duration kWait = absl::Seconds(15);
+const char kBackend[] = "backend-svc.trafficsplit-sample.svc.cluster.local:8080";
+
+struct Server {
+  ChildProcess process;
+  std::unique_ptr<pb::Destination::Stub> stub;
+  int admin_port = 0;
+
+  bool Start(const std::vector<std::string>& extra) {
+    const char* bin = std::getenv("DEST_BIN_DIR");
+    std::vector<std::string> args = {absl::StrCat(bin ? bin : DEST_BIN_DIR_DEFAULT, "/destination"),
+                                     "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
+                                     "-log-format=json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    if (!process.Start(args)) return false;
+    auto line = process.WaitForLine({"\"msg\":\"serving\""}, kWait);
+    if (!line) return false;
+    int port = 0;
+    if (!absl::SimpleAtoi(JsonLogField(*line, "grpc_port"), &port)) return false;
+    absl::SimpleAtoi(JsonLogField(*line, "admin_port"), &admin_port);
+    stub = pb::Destination::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                                        grpc::InsecureChannelCredentials()));
+    return true;
+  }
+  // Reads `n` messages of a stream (each within the deadline).
+  template <typename Msg>
+  std::vector<Msg> Read(bool profile, const std::string& authority, size_t n,
+                        grpc::ClientContext* ctx) {
+    pb::GetDestination req;
+    req.set_path(authority);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+    std::vector<Msg> out;
+    std::unique_ptr<grpc::ClientReader<Msg>> reader;
+    if constexpr (std::is_same_v<Msg, pb::DestinationProfile>) {
+      reader = stub->GetProfile(ctx, req);
+    } else {
+      reader = stub->Get(ctx, req);
+    }
+    (void)profile;
+    Msg m;
+    while (out.size() < n && reader->Read(&m)) out.push_back(m);
+    ctx->TryCancel();
+    return out;
+  }
+};
+
+bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  google::protobuf::util::MessageDifferencer d;
+  d.TreatAsSet(pb::WeightedAddrSet::descriptor()->FindFieldByName("addrs"));
+  return d.Compare(a, b);
+}
+
+class KubeEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* src = std::getenv("DEST_SOURCE_DIR");
+    examples_ = std::string(src ? src : DEST_SOURCE_DIR_DEFAULT) + "/examples/trafficsplit-sample";
+    ServeAll(fake_);
+    ASSERT_GT(LoadManifests(fake_, examples_), 10);
+    dir_ = MakeTempDir();
+    WriteFile(dir_ + "/kubeconfig",
+              absl::StrCat("apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+                           "clusters:\n- name: fake\n  cluster:\n    server: ", fake_.url(), "\n"
+                           "users:\n- name: u\n  user:\n    token: secret\n"
+                           "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: u\n"));
+    fake_.SetRequiredToken("secret");
+  }
+  void TearDown() override { RemoveTree(dir_); }
+  FakeApiServer fake_;
+  std::string examples_, dir_;
+};
+
+TEST_F(KubeEndToEndTest, SameAnswersAsTheManifestsSourceAndFollowsApiChanges) {
+  Server kube, manifests;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  ASSERT_TRUE(manifests.Start({"-manifests=" + examples_}));
+  EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 200);
+
+  for (const char* authority : {kBackend, "failing-svc.trafficsplit-sample.svc.cluster.local:8080",
+                                "10.244.1.10:8080", "10.96.10.1:8080"}) {
+    SCOPED_TRACE(authority);
+    grpc::ClientContext c1, c2;
+    auto a = kube.Read<pb::DestinationProfile>(true, authority, 1, &c1);
+    auto b = manifests.Read<pb::DestinationProfile>(true, authority, 1, &c2);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_TRUE(Same(a[0], b[0])) << a[0].DebugString() << "\nvs\n" << b[0].DebugString();
+  }
+  {
+    grpc::ClientContext c1, c2;
+    auto a = kube.Read<pb::Update>(false, kBackend, 1, &c1);
+    auto b = manifests.Read<pb::Update>(false, kBackend, 1, &c2);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_TRUE(Same(a[0], b[0])) << a[0].DebugString() << "\nvs\n" << b[0].DebugString();
+  }
+
+  // A change through the API reaches an open stream; so does a deletion missed during an outage
+  // and recovered by a relist after 410 Gone.
+  pb::GetDestination req;
+  req.set_path(kBackend);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = kube.stub->GetProfile(&ctx, req);
+  pb::DestinationProfile p;
+  ASSERT_TRUE(reader->Read(&p));
+  EXPECT_EQ(p.dst_overrides_size(), 2);
+  std::string split = CollectionFor("TrafficSplit");
+  fake_.Upsert(split, R"({"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"backend-split","namespace":"trafficsplit-sample"},"spec":{"service":"backend-svc","backends":[{"service":"backend-svc","weight":900},{"service":"failing-svc","weight":100}]}})");
+  ASSERT_TRUE(reader->Read(&p));
+  ASSERT_EQ(p.dst_overrides_size(), 2);
+  EXPECT_EQ(p.dst_overrides(0).weight(), 9000000u);
+  EXPECT_EQ(p.dst_overrides(1).weight(), 1000000u);
+
+  fake_.FailNext(split, 503, 3);
+  fake_.CutWatches(split, false);
+  fake_.Delete(split, "trafficsplit-sample", "backend-split");
+  fake_.Compact(FakeApiServer::GoneMode::kInStreamError);
+  ASSERT_TRUE(reader->Read(&p));
+  ASSERT_EQ(p.dst_overrides_size(), 1);
+  EXPECT_EQ(p.dst_overrides(0).authority(), "backend-svc.trafficsplit-sample.svc.cluster.local.:8080");
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
+  // Services cannot be listed at first (three 503s, retried with backoff from 0.5 s): the
+  // service is live but not ready, then ready once the list succeeds.
+  fake_.FailNext("/api/v1/services", 503, 3);
+  Server kube;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  EXPECT_EQ(HttpGet(kube.admin_port, "/live").first, 200);
+  EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 503);
+  ASSERT_TRUE(kube.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
+  EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 200);
+}
+
+}  // namespace
+}  // namespace dest::testing
