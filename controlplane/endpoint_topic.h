@@ -21,7 +21,8 @@ class EndpointTopic : public Topic<EndpointSnapshot> {
 
  protected:
   std::shared_ptr<const EndpointSnapshot> ComputeLocked(
-      const std::shared_ptr<const EndpointSnapshot>& previous) override;
+      const std::shared_ptr<const EndpointSnapshot>& previous) override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
  private:
   const EndpointKey key_;

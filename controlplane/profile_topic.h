@@ -34,7 +34,8 @@ class ProfileTopic : public Topic<ProfileSnapshot> {
 
  protected:
   std::shared_ptr<const ProfileSnapshot> ComputeLocked(
-      const std::shared_ptr<const ProfileSnapshot>& previous) override;
+      const std::shared_ptr<const ProfileSnapshot>& previous) override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
  private:
   const ProfileKey key_;

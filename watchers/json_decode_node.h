@@ -24,7 +24,8 @@ namespace dest {
 
 class JsonDecodeNode {
  public:
-  explicit JsonDecodeNode(simdjson::dom::element element) : element_(element) {}
+  explicit JsonDecodeNode(simdjson::dom::element element)
+      : element_(element), type_(element.type()) {}
 
   simdjson::dom::element element() const { return element_; }
 
@@ -49,12 +50,13 @@ class JsonDecodeNode {
 
   std::optional<JsonDecodeNode> find(std::string_view key) const {
     simdjson::dom::object object;
-    simdjson::dom::element value;
-    if (element_.get_object().get(object) != simdjson::SUCCESS ||
-        object.at_key(key).get(value) != simdjson::SUCCESS) {
+    if (type_ != Type::OBJECT || element_.get_object().get(object) != simdjson::SUCCESS) {
       return std::nullopt;
     }
-    return JsonDecodeNode(value);
+    for (simdjson::dom::key_value_pair member : object) {
+      if (member.key == key) return JsonDecodeNode(member.value);
+    }
+    return std::nullopt;
   }
 
   size_t size() const {
@@ -144,7 +146,7 @@ class JsonDecodeNode {
  private:
   using Type = simdjson::dom::element_type;
 
-  Type type() const { return element_.type(); }
+  Type type() const { return type_; }
 
   template <typename T>
   static void AssignNumber(T value, std::string& out) {
@@ -154,6 +156,7 @@ class JsonDecodeNode {
   }
 
   simdjson::dom::element element_;
+  Type type_;  // read once: every reader dispatches on it
 };
 
 static_assert(DecodeNode<JsonDecodeNode>);

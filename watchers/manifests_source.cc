@@ -183,12 +183,12 @@ size_t ManifestsSource::Rescan() {
 
     // Keys whose effective object may have changed, with the effective object before.
     std::map<ObjectKey, std::optional<AnyObject>> touched;
-    auto touch = [&](const ObjectKey& key) {
+    auto touch = [&](const ObjectKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (touched.count(key)) return;
       const AnyObject* e = EffectiveLocked(key);
       touched[key] = e ? std::optional<AnyObject>(*e) : std::nullopt;
     };
-    auto drop_file = [&](const std::string& path, FileState& f) {
+    auto drop_file = [&](const std::string& path, FileState& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       for (const auto& [key, obj] : f.objects) {
         touch(key);
         auto& o = owners_[key];
