@@ -299,3 +299,29 @@ TEST_F(KubeSourceTest, TlsWithClusterCaAndClientCertificate) {
 
 }  // namespace
 }  // namespace dest
+
+namespace dest {
+namespace {
+
+TEST(KubeClientTest, RateLimitSpacesRequestsAfterTheBurst) {
+  testing::FakeApiServer fake;
+  fake.ServeResource("/api/v1/services", "ServiceList");
+  KubeConfig c;
+  c.server = fake.url();
+  KubeClient::Options o;
+  o.qps = 20;
+  o.burst = 2;
+  KubeClient client(c, o);
+  absl::Time start = absl::Now();
+  for (int i = 0; i < 8; ++i) {
+    auto r = client.Get("/api/v1/services", "application/json");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+  }
+  // 2 requests free, then 6 at 20/s: at least ~300 ms.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(280));
+  for (const auto& req : fake.Requests()) EXPECT_EQ(req.user_agent, "destination/" DEST_VERSION);
+}
+
+}  // namespace
+}  // namespace dest
