@@ -36,9 +36,8 @@ std::shared_ptr<const ProfileSnapshot> EndpointProfileTopic::ComputeLocked(
     const std::shared_ptr<const ProfileSnapshot>& previous) {
   pb::DestinationProfile profile;
   if (key_.mode == EndpointProfileKey::Mode::kInstance) {
-    EndpointState state =
-        ComputeEndpoints(*store_, EndpointKey{key_.service, key_.ns, key_.port, key_.instance, ""},
-                         *options_);
+    EndpointState state = ComputeEndpoints(
+        *store_, EndpointKey{key_.service, key_.ns, key_.port, key_.instance, ""}, *options_);
     std::shared_ptr<const Pod> pod;
     std::string ip;
     uint32_t port = key_.port;
@@ -63,13 +62,7 @@ std::shared_ptr<const ProfileSnapshot> EndpointProfileTopic::ComputeLocked(
     profile = BuildEndpointProfile(*store_, key_.ip, key_.port,
                                    pods.size() == 1 ? pods[0].get() : nullptr, *options_);
   }
-  std::string bytes = SerializeDeterministic(profile);
-  if (previous != nullptr && previous->bytes == bytes) return previous;
-  auto next = std::make_shared<ProfileSnapshot>();
-  next->version = previous ? previous->version + 1 : 1;
-  next->buffer = MakeByteBuffer(bytes);
-  next->bytes = std::move(bytes);
-  return next;
+  return NextProfileSnapshot(previous, profile);
 }
 
 }  // namespace dest

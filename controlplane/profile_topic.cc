@@ -39,15 +39,7 @@ std::shared_ptr<const ProfileSnapshot> ProfileTopic::ComputeLocked(
     last_valid_id_.clear();
   }
 
-  io::linkerd::proxy::destination::DestinationProfile profile =
-      BuildProfile(in, sp, *options_, nullptr);
-  std::string bytes = SerializeDeterministic(profile);
-  if (previous != nullptr && previous->bytes == bytes) return previous;
-  auto next = std::make_shared<ProfileSnapshot>();
-  next->version = previous ? previous->version + 1 : 1;
-  next->buffer = MakeByteBuffer(bytes);
-  next->bytes = std::move(bytes);
-  return next;
+  return NextProfileSnapshot(previous, BuildProfile(in, sp, *options_, nullptr));
 }
 
 }  // namespace dest

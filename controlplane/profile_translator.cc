@@ -28,37 +28,56 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
 
-absl::Status TranslateRequestMatch(const RequestMatchSpec& m, const std::string& path,
-                                   pb::RequestMatch* out) {
-  std::vector<pb::RequestMatch> parts;
+// Translates a match tree: the all/any/not nodes shared by request and response matches, plus the
+// leaves `leaves` appends for the fields particular to each. A match with several fields becomes
+// `all` of them; a match with none is invalid.
+template <typename Spec, typename Pb, typename Leaves>
+absl::Status TranslateMatch(const Spec& m, const std::string& path, Pb* out, const Leaves& leaves) {
+  std::vector<Pb> parts;
   if (!m.all.empty()) {
-    pb::RequestMatch p;
+    Pb p;
     for (size_t i = 0; i < m.all.size(); ++i) {
-      RETURN_IF_ERROR(TranslateRequestMatch(m.all[i], absl::StrCat(path, ".all[", i, "]"),
-                                            p.mutable_all()->add_matches()));
+      RETURN_IF_ERROR(TranslateMatch(m.all[i], absl::StrCat(path, ".all[", i, "]"),
+                                     p.mutable_all()->add_matches(), leaves));
     }
     parts.push_back(std::move(p));
   }
   if (!m.any.empty()) {
-    pb::RequestMatch p;
+    Pb p;
     for (size_t i = 0; i < m.any.size(); ++i) {
-      RETURN_IF_ERROR(TranslateRequestMatch(m.any[i], absl::StrCat(path, ".any[", i, "]"),
-                                            p.mutable_any()->add_matches()));
+      RETURN_IF_ERROR(TranslateMatch(m.any[i], absl::StrCat(path, ".any[", i, "]"),
+                                     p.mutable_any()->add_matches(), leaves));
     }
     parts.push_back(std::move(p));
   }
   if (!m.not_.empty()) {
-    pb::RequestMatch p;
-    RETURN_IF_ERROR(TranslateRequestMatch(m.not_[0], absl::StrCat(path, ".not"), p.mutable_not_()));
+    Pb p;
+    RETURN_IF_ERROR(
+        TranslateMatch(m.not_[0], absl::StrCat(path, ".not"), p.mutable_not_(), leaves));
     parts.push_back(std::move(p));
   }
+  RETURN_IF_ERROR(leaves(m, path, &parts));
+  if (parts.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": a match needs at least one field"));
+  }
+  if (parts.size() == 1) {
+    *out = std::move(parts[0]);
+  } else {
+    for (auto& p : parts) *out->mutable_all()->add_matches() = std::move(p);
+  }
+  return absl::OkStatus();
+}
+
+// The leaves of a request match: pathRegex and method.
+absl::Status RequestLeaves(const RequestMatchSpec& m, const std::string& path,
+                           std::vector<pb::RequestMatch>* parts) {
   if (m.path_regex) {
     if (m.path_regex->empty()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ".pathRegex: empty"));
     }
     pb::RequestMatch p;
     p.mutable_path()->set_regex(*m.path_regex);
-    parts.push_back(std::move(p));
+    parts->push_back(std::move(p));
   }
   if (m.method) {
     static constexpr absl::string_view kMethods[] = {
@@ -73,69 +92,40 @@ absl::Status TranslateRequestMatch(const RequestMatchSpec& m, const std::string&
     } else {
       method->set_unregistered(*m.method);
     }
-    parts.push_back(std::move(p));
-  }
-  if (parts.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": a match needs at least one field"));
-  }
-  if (parts.size() == 1) {
-    *out = std::move(parts[0]);
-  } else {
-    for (auto& p : parts) *out->mutable_all()->add_matches() = std::move(p);
+    parts->push_back(std::move(p));
   }
   return absl::OkStatus();
 }
 
+// The leaf of a response match: a status range (0 = unset bound; set bounds in 100..599).
+absl::Status ResponseLeaves(const ResponseMatchSpec& m, const std::string& path,
+                            std::vector<pb::ResponseMatch>* parts) {
+  if (!m.status) return absl::OkStatus();
+  int64_t lo = m.status->min, hi = m.status->max;
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".status: ", why));
+  };
+  if (lo == 0 && hi == 0) return bad("min or max must be set");
+  if (lo != 0 && (lo < 100 || lo > 599)) return bad(absl::StrCat("min ", lo, " not in 100..599"));
+  if (hi != 0 && (hi < 100 || hi > 599)) return bad(absl::StrCat("max ", hi, " not in 100..599"));
+  if (lo == 0) lo = 100;
+  if (hi == 0) hi = 599;
+  if (hi < lo) return bad(absl::StrCat("max ", hi, " is less than min ", lo));
+  pb::ResponseMatch p;
+  p.mutable_status()->set_min(static_cast<uint32_t>(lo));
+  p.mutable_status()->set_max(static_cast<uint32_t>(hi));
+  parts->push_back(std::move(p));
+  return absl::OkStatus();
+}
+
+absl::Status TranslateRequestMatch(const RequestMatchSpec& m, const std::string& path,
+                                   pb::RequestMatch* out) {
+  return TranslateMatch(m, path, out, RequestLeaves);
+}
+
 absl::Status TranslateResponseMatch(const ResponseMatchSpec& m, const std::string& path,
                                     pb::ResponseMatch* out) {
-  std::vector<pb::ResponseMatch> parts;
-  if (!m.all.empty()) {
-    pb::ResponseMatch p;
-    for (size_t i = 0; i < m.all.size(); ++i) {
-      RETURN_IF_ERROR(TranslateResponseMatch(m.all[i], absl::StrCat(path, ".all[", i, "]"),
-                                             p.mutable_all()->add_matches()));
-    }
-    parts.push_back(std::move(p));
-  }
-  if (!m.any.empty()) {
-    pb::ResponseMatch p;
-    for (size_t i = 0; i < m.any.size(); ++i) {
-      RETURN_IF_ERROR(TranslateResponseMatch(m.any[i], absl::StrCat(path, ".any[", i, "]"),
-                                             p.mutable_any()->add_matches()));
-    }
-    parts.push_back(std::move(p));
-  }
-  if (!m.not_.empty()) {
-    pb::ResponseMatch p;
-    RETURN_IF_ERROR(
-        TranslateResponseMatch(m.not_[0], absl::StrCat(path, ".not"), p.mutable_not_()));
-    parts.push_back(std::move(p));
-  }
-  if (m.status) {
-    int64_t lo = m.status->min, hi = m.status->max;
-    auto bad = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ".status: ", why));
-    };
-    if (lo == 0 && hi == 0) return bad("min or max must be set");
-    if (lo != 0 && (lo < 100 || lo > 599)) return bad(absl::StrCat("min ", lo, " not in 100..599"));
-    if (hi != 0 && (hi < 100 || hi > 599)) return bad(absl::StrCat("max ", hi, " not in 100..599"));
-    if (lo == 0) lo = 100;
-    if (hi == 0) hi = 599;
-    if (hi < lo) return bad(absl::StrCat("max ", hi, " is less than min ", lo));
-    pb::ResponseMatch p;
-    p.mutable_status()->set_min(static_cast<uint32_t>(lo));
-    p.mutable_status()->set_max(static_cast<uint32_t>(hi));
-    parts.push_back(std::move(p));
-  }
-  if (parts.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": a match needs at least one field"));
-  }
-  if (parts.size() == 1) {
-    *out = std::move(parts[0]);
-  } else {
-    for (auto& p : parts) *out->mutable_all()->add_matches() = std::move(p);
-  }
-  return absl::OkStatus();
+  return TranslateMatch(m, path, out, ResponseLeaves);
 }
 
 // Appends ":port" to an authority that has none.

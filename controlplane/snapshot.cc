@@ -25,6 +25,17 @@ grpc::ByteBuffer MakeByteBuffer(const std::string& bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
+std::shared_ptr<const ProfileSnapshot> NextProfileSnapshot(
+    const std::shared_ptr<const ProfileSnapshot>& previous, const pb::DestinationProfile& profile) {
+  std::string bytes = SerializeDeterministic(profile);
+  if (previous != nullptr && previous->bytes == bytes) return previous;
+  auto next = std::make_shared<ProfileSnapshot>();
+  next->version = previous ? previous->version + 1 : 1;
+  next->buffer = MakeByteBuffer(bytes);
+  next->bytes = std::move(bytes);
+  return next;
+}
+
 std::vector<std::string> DiffUpdates(const EndpointState* from, const EndpointState& to,
                                      const std::string& service, const std::string& ns) {
   std::vector<std::string> out;

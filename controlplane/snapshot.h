@@ -29,6 +29,12 @@ struct ProfileSnapshot {
   grpc::ByteBuffer buffer;  // the same bytes, ready to write
 };
 
+// `previous` itself when `profile` serializes to the same bytes (nothing a proxy would see
+// changed), otherwise a new snapshot one version later.
+std::shared_ptr<const ProfileSnapshot> NextProfileSnapshot(
+    const std::shared_ptr<const ProfileSnapshot>& previous,
+    const io::linkerd::proxy::destination::DestinationProfile& profile);
+
 struct EndpointSnapshot {
   uint64_t version = 0;
   uint64_t prev_version = 0;  // the snapshot `delta` applies to (0: none)
