@@ -82,8 +82,9 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
  protected:
   virtual bool IsProfile() const = 0;
   // The messages that bring a proxy from `sent` (null: nothing yet) to `target`.
-  virtual std::vector<grpc::ByteBuffer> MessagesBetween(const Snapshot* sent,
-                                                        const Snapshot& target) = 0;
+  // The messages that bring a proxy from `sent` (null: nothing yet) to `target`, which the
+  // stream keeps alive while the batch is written.
+  virtual MessageBatch MessagesBetween(const Snapshot* sent, const Snapshot& target) = 0;
   // Unsubscribes from the topic.
   virtual void Detach() = 0;
 
@@ -97,17 +98,17 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
       return;
     }
     if (closing_) return;
-    if (next_ >= queue_.size()) {
-      queue_.clear();
+    if (next_ >= batch_.count) {
       next_ = 0;
+      batch_ = MessageBatch();
       if (target_ == nullptr || target_ == sent_) return;
-      queue_ = MessagesBetween(sent_.get(), *target_);
-      sent_ = target_;
-      if (queue_.empty()) return;
+      batch_ = MessagesBetween(sent_.get(), *target_);
+      sent_ = target_;  // keeps the buffers of a shared batch alive until the next batch
+      if (batch_.empty()) return;
     }
-    inflight_ = std::move(queue_[next_++]);
     writing_ = true;
-    StartWrite(&inflight_);
+    // gRPC reads (and refs) the buffer during StartWrite; many streams may share it.
+    StartWrite(batch_.messages[next_++]);
   }
 
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -126,9 +127,8 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> target_ ABSL_GUARDED_BY(mu_);  // newest offered
   std::shared_ptr<const Snapshot> sent_ ABSL_GUARDED_BY(mu_);    // last one fully queued
-  std::vector<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);     // messages from sent_ on
-  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
-  grpc::ByteBuffer inflight_ ABSL_GUARDED_BY(mu_);  // lives until OnWriteDone
+  MessageBatch batch_ ABSL_GUARDED_BY(mu_);  // messages from the previous sent_ to sent_
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;     // the next one to write
   std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
@@ -147,10 +147,12 @@ class ProfileStream final : public SnapshotStream<ProfileSnapshot> {
 
  protected:
   bool IsProfile() const override { return true; }
-  std::vector<grpc::ByteBuffer> MessagesBetween(const ProfileSnapshot* sent,
-                                                const ProfileSnapshot& target) override {
-    if (sent != nullptr && sent->bytes == target.bytes) return {};  // never resend the same
-    return {target.buffer};
+  MessageBatch MessagesBetween(const ProfileSnapshot* sent,
+                               const ProfileSnapshot& target) override {
+    MessageBatch batch;
+    if (sent != nullptr && sent->bytes == target.bytes) return batch;  // never resend the same
+    batch.Add(&target.buffer);
+    return batch;
   }
   void Detach() override {
     if (topic_ != nullptr) {
@@ -176,8 +178,8 @@ class EndpointStream final : public SnapshotStream<EndpointSnapshot> {
 
  protected:
   bool IsProfile() const override { return false; }
-  std::vector<grpc::ByteBuffer> MessagesBetween(const EndpointSnapshot* sent,
-                                                const EndpointSnapshot& target) override {
+  MessageBatch MessagesBetween(const EndpointSnapshot* sent,
+                               const EndpointSnapshot& target) override {
     return target.MessagesFrom(sent);
   }
   void Detach() override {

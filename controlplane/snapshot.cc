@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/slice.h>
 
+#include <cstdlib>
+
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -82,22 +84,38 @@ std::vector<std::string> DiffUpdates(const EndpointState* from, const EndpointSt
   return out;
 }
 
-std::vector<grpc::ByteBuffer> EndpointSnapshot::MessagesFrom(const EndpointSnapshot* from) const {
-  std::vector<grpc::ByteBuffer> out;
-  if (from == this) return out;
-  if (from != nullptr && from->version == prev_version) return delta;
+void MessageBatch::Add(const grpc::ByteBuffer* m) {
+  if (count >= kMax) std::abort();  // DiffUpdates never yields more than remove + add
+  messages[count++] = m;
+}
+
+MessageBatch MessageBatch::Shared(const std::vector<grpc::ByteBuffer>& buffers) {
+  MessageBatch b;
+  for (const grpc::ByteBuffer& buffer : buffers) b.Add(&buffer);
+  return b;
+}
+
+MessageBatch MessageBatch::Owned(const std::vector<std::string>& bytes) {
+  MessageBatch b;
+  b.owned.reserve(bytes.size());
+  for (const std::string& m : bytes) b.owned.push_back(MakeByteBuffer(m));
+  for (const grpc::ByteBuffer& buffer : b.owned) b.Add(&buffer);
+  return b;
+}
+
+MessageBatch EndpointSnapshot::MessagesFrom(const EndpointSnapshot* from) const {
+  if (from == this) return {};
+  if (from != nullptr && from->version == prev_version) return MessageBatch::Shared(delta);
   if (from == nullptr) {
+    // A new stream: the full state, computed once per snapshot and shared by every new stream.
     std::call_once(full_once_, [this] {
       for (const std::string& m : DiffUpdates(nullptr, state, service, ns)) {
         full_.push_back(MakeByteBuffer(m));
       }
     });
-    return full_;
+    return MessageBatch::Shared(full_);
   }
-  for (const std::string& m : DiffUpdates(&from->state, state, service, ns)) {
-    out.push_back(MakeByteBuffer(m));
-  }
-  return out;
+  return MessageBatch::Owned(DiffUpdates(&from->state, state, service, ns));
 }
 
 }  // namespace dest

@@ -6,6 +6,7 @@
 
 #include <grpcpp/support/byte_buffer.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,26 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& m);
 
 // A ByteBuffer holding `bytes` in one refcounted slice; copies of it share the slice.
 grpc::ByteBuffer MakeByteBuffer(const std::string& bytes);
+
+// The messages that bring one stream from the snapshot it last sent to a newer one. Normally they
+// point into the shared snapshot (no copy per stream); a stream that fell behind gets buffers
+// computed for it alone, owned here. Moving a batch keeps the pointers valid.
+struct MessageBatch {
+  // At most two messages ever bring a proxy up to date: `remove` then `add`, or one
+  // `no_endpoints`, or one profile.
+  static constexpr size_t kMax = 2;
+  std::array<const grpc::ByteBuffer*, kMax> messages = {};
+  size_t count = 0;
+  std::vector<grpc::ByteBuffer> owned;
+
+  void Add(const grpc::ByteBuffer* m);  // aborts past kMax (a broken invariant)
+  bool empty() const { return count == 0; }
+
+  // Points at buffers that outlive the batch (a snapshot's).
+  static MessageBatch Shared(const std::vector<grpc::ByteBuffer>& buffers);
+  // Owns the buffers of `bytes`.
+  static MessageBatch Owned(const std::vector<std::string>& bytes);
+};
 
 struct ProfileSnapshot {
   uint64_t version = 0;
@@ -46,7 +67,8 @@ struct EndpointSnapshot {
 
   // Messages bringing a stream from `from` (null: nothing sent yet) to this state. Uses `delta`
   // when `from` is the previous snapshot, and for a new stream a cached full state computed once.
-  std::vector<grpc::ByteBuffer> MessagesFrom(const EndpointSnapshot* from) const;
+  // The batch points into this snapshot, which must outlive it (streams hold it).
+  MessageBatch MessagesFrom(const EndpointSnapshot* from) const;
 
  private:
   mutable std::once_flag full_once_;

@@ -89,9 +89,9 @@ std::vector<std::string> Describe(const std::vector<std::string>& messages) {
   return out;
 }
 
-std::vector<std::string> Describe(const std::vector<grpc::ByteBuffer>& messages) {
+std::vector<std::string> Describe(const MessageBatch& batch) {
   std::vector<std::string> out;
-  for (const grpc::ByteBuffer& m : messages) out.push_back(Describe(Parse(Bytes(m))));
+  for (size_t i = 0; i < batch.count; ++i) out.push_back(Describe(Parse(Bytes(*batch.messages[i]))));
   return out;
 }
 
@@ -323,7 +323,7 @@ TEST(EndpointSnapshotTest, FromOlderAcrossDeletion) {
 TEST(EndpointSnapshotTest, FromItselfIsNothing) {
   EndpointSnapshot s1;
   Fill(&s1, 1, nullptr, State(true, {{"10.0.0.1"}}));
-  EXPECT_THAT(s1.MessagesFrom(&s1), IsEmpty());
+  EXPECT_THAT(Describe(s1.MessagesFrom(&s1)), IsEmpty());
 }
 
 // ---------------------------------------------------------------------------------------------

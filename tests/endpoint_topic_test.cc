@@ -80,9 +80,11 @@ class ModelStream : public Sink<EndpointSnapshot> {
  private:
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!target_ || target_ == sent_) return;
-    for (const grpc::ByteBuffer& b : target_->MessagesFrom(sent_.get())) {
+    MessageBatch batch = target_->MessagesFrom(sent_.get());
+    for (size_t i = 0; i < batch.count; ++i) {
+      const grpc::ByteBuffer* b = batch.messages[i];
       std::vector<grpc::Slice> slices;
-      EXPECT_TRUE(b.Dump(&slices).ok());
+      EXPECT_TRUE(b->Dump(&slices).ok());
       std::string bytes;
       for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
       pb::Update u;

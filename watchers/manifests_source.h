@@ -42,8 +42,8 @@ class ManifestsSource : public Source {
     std::string dir;
     // After a change is seen, wait this long for the directory to go quiet before re-reading, so
     // an editor's write-rename sequence is read once. Bounded by max_debounce.
-    absl::Duration debounce = absl::Milliseconds(25);
-    absl::Duration max_debounce = absl::Milliseconds(250);
+    absl::Duration debounce = absl::Milliseconds(5);
+    absl::Duration max_debounce = absl::Milliseconds(100);
   };
 
   ManifestsSource(Options options, Store* store, prometheus::Registry* registry = nullptr);
