@@ -47,7 +47,8 @@
 ABSL_FLAG(std::string, destination, "",
           "the destination binary (default: `destination` next to destbench)");
 ABSL_FLAG(std::string, server_prefix, "",
-          "comma-separated command to run the server under, e.g. valgrind,--tool=callgrind");
+          "comma-separated command to run the server under (absolute path first), e.g. "
+          "/usr/bin/valgrind,--tool=callgrind");
 ABSL_FLAG(std::string, server_args, "", "comma-separated extra arguments for the server");
 ABSL_FLAG(int, streams, 1000, "concurrent streams to open (N)");
 ABSL_FLAG(int, connections, 0, "client connections (C); 0: ceil(N / 1000)");
@@ -84,8 +85,25 @@ namespace {
 
 namespace pb = io::linkerd::proxy::destination;
 
+// What an interrupted run must not leave behind: the server and the manifests directory.
+absl::Mutex g_cleanup_mu;
+pid_t g_server_pid ABSL_GUARDED_BY(g_cleanup_mu) = -1;
+std::string g_manifests_dir ABSL_GUARDED_BY(g_cleanup_mu);
+
+// Kills the server and removes the manifests directory; for the paths that end the process.
+void CleanUp() {
+  absl::MutexLock lock(&g_cleanup_mu);
+  if (g_server_pid > 0) ::kill(g_server_pid, SIGKILL);
+  g_server_pid = -1;
+  if (!g_manifests_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(g_manifests_dir, ec);
+  }
+}
+
 [[noreturn]] void Fatal(const std::string& what) {
   std::fprintf(stderr, "destbench: %s\n", what.c_str());
+  CleanUp();
   std::exit(2);
 }
 
@@ -112,11 +130,6 @@ int64_t SelfRssBytes() {
   return static_cast<int64_t>(pages_rss) * ::sysconf(_SC_PAGESIZE);
 }
 
-// What an interrupted run must not leave behind: the server and the manifests directory.
-absl::Mutex g_cleanup_mu;
-pid_t g_server_pid ABSL_GUARDED_BY(g_cleanup_mu) = -1;
-std::string g_manifests_dir ABSL_GUARDED_BY(g_cleanup_mu);
-
 // Blocks SIGINT, SIGTERM and SIGHUP in every thread (call before any thread starts) and ends the
 // run cleanly on them from a dedicated thread.
 void HandleInterrupts() {
@@ -130,12 +143,7 @@ void HandleInterrupts() {
     int sig = 0;
     while (sigwait(&signals, &sig) != 0) {
     }
-    absl::MutexLock lock(&g_cleanup_mu);
-    if (g_server_pid > 0) ::kill(g_server_pid, SIGKILL);
-    if (!g_manifests_dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(g_manifests_dir, ec);
-    }
+    CleanUp();
     std::fprintf(stderr, "destbench: interrupted (signal %d); server killed\n", sig);
     ::_exit(128 + sig);
   }).detach();
@@ -236,6 +244,467 @@ void AddRounds(Report& report, const std::string& prefix, const RoundsSummary& s
              static_cast<double>(s.incomplete));
 }
 
+// The run's settings, from the flags.
+struct Config {
+  int streams = 0;
+  int connections = 0;
+  int services = 0;
+  double profile_fraction = 0;
+  double hot_fraction = 0;
+  bool change_all = false;  // --change-scope=all
+  std::string scope;
+  std::string kind;
+  BenchManifests::Options manifests;
+  int changes = 0;
+  double churn_rate = 0;
+  absl::Duration churn_duration;
+  uint32_t churn_changes = 0;
+  absl::Duration timeout;
+  absl::Duration settle;
+
+  static Config FromFlags() {
+    Config c;
+    c.streams = absl::GetFlag(FLAGS_streams);
+    if (c.streams < 1) Fatal("--streams must be >= 1");
+    c.connections = absl::GetFlag(FLAGS_connections);
+    if (c.connections <= 0) c.connections = (c.streams + 999) / 1000;
+    c.connections = std::min(c.connections, c.streams);
+    c.services = absl::GetFlag(FLAGS_services);
+    c.profile_fraction = absl::GetFlag(FLAGS_profile_fraction);
+    c.hot_fraction = absl::GetFlag(FLAGS_hot_fraction);
+    if (c.profile_fraction < 0 || c.profile_fraction > 1 || c.hot_fraction < 0 ||
+        c.hot_fraction > 1) {
+      Fatal("fractions must be in [0, 1]");
+    }
+    c.scope = absl::GetFlag(FLAGS_change_scope);
+    if (c.scope != "hot" && c.scope != "all") Fatal("--change-scope: want hot or all");
+    c.change_all = c.scope == "all";
+    c.kind = absl::GetFlag(FLAGS_change_kind);
+    if (c.kind != "split" && c.kind != "endpoints" && c.kind != "both") {
+      Fatal("--change-kind: want split, endpoints or both");
+    }
+    c.manifests.services = c.services;
+    c.manifests.endpoints = absl::GetFlag(FLAGS_endpoints);
+    c.manifests.split_backends = absl::GetFlag(FLAGS_split_backends);
+    c.manifests.change_split = c.kind != "endpoints";
+    c.manifests.change_endpoints = c.kind != "split";
+    c.changes = absl::GetFlag(FLAGS_changes);
+    c.churn_rate = absl::GetFlag(FLAGS_churn_rate);
+    c.churn_duration = absl::GetFlag(FLAGS_duration);
+    if (c.churn_rate > 0) {
+      c.churn_changes =
+          static_cast<uint32_t>(std::ceil(c.churn_rate * absl::ToDoubleSeconds(c.churn_duration)));
+    }
+    if (static_cast<uint64_t>(c.changes) + c.churn_changes + 1 >= 65536) {
+      Fatal("at most 65535 changes in one run");
+    }
+    c.timeout = absl::GetFlag(FLAGS_timeout);
+    c.settle = absl::GetFlag(FLAGS_settle);
+    return c;
+  }
+};
+
+// One run: the phases in order, each adding its figures to the report.
+class Bench {
+ public:
+  explicit Bench(Config config) : config_(std::move(config)) {}
+
+  void Run() {
+    StartServer();
+    OpenStreams();
+    MeasureStorm();
+    MeasureChanges();
+    MeasureChurn();
+    StopServer();
+    MeasureBaseline();
+    report_.PrintTable(stdout);
+    std::printf("\n%s\n", report_.Json().c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  // Writes the manifests, starts the server and reads its ports.
+  void StartServer() {
+    absl::StatusOr<BenchManifests> manifests = BenchManifests::Create(config_.manifests);
+    if (!manifests.ok()) Fatal(std::string(manifests.status().message()));
+    manifests_.emplace(std::move(*manifests));
+    if (absl::GetFlag(FLAGS_keep_manifests)) {
+      manifests_->Keep();
+    } else {
+      absl::MutexLock lock(&g_cleanup_mu);
+      g_manifests_dir = manifests_->dir();
+    }
+
+    std::string path = absl::GetFlag(FLAGS_destination);
+    if (path.empty()) path = DefaultServerPath();
+    std::vector<std::string> argv = SplitList(absl::GetFlag(FLAGS_server_prefix));
+    for (std::string a :
+         {path, "-manifests=" + manifests_->dir(), std::string("-addr=127.0.0.1:0"),
+          std::string("-admin-addr=127.0.0.1:0"), std::string("-log-format=json")}) {
+      argv.push_back(std::move(a));
+    }
+    for (const std::string& a : SplitList(absl::GetFlag(FLAGS_server_args))) argv.push_back(a);
+    if (!server_.Start(argv)) Fatal("cannot start " + path);
+    {
+      absl::MutexLock lock(&g_cleanup_mu);
+      g_server_pid = server_.pid();
+    }
+    std::optional<std::string> serving =
+        server_.WaitForLine("\"msg\":\"serving\"", config_.timeout);
+    if (!serving) {
+      for (const std::string& l : server_.Lines()) std::fprintf(stderr, "server: %s\n", l.c_str());
+      Fatal("the server did not log \"serving\" in time");
+    }
+    int admin_port = 0;
+    if (!absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port_) ||
+        !absl::SimpleAtoi(JsonLogField(*serving, "admin_port"), &admin_port)) {
+      Fatal("no grpc_port/admin_port in: " + *serving);
+    }
+    Progress(absl::StrFormat("server pid %d serving on 127.0.0.1:%d (admin %d); manifests in %s",
+                             server_.pid(), grpc_port_, admin_port, manifests_->dir()));
+
+    report_.Section("setup");
+    report_.AddText("server_command", "server command", absl::StrJoin(argv, " "));
+    report_.Add("server_pid", "server pid", server_.pid());
+    report_.Add("streams_requested", "streams requested (N)", config_.streams);
+    report_.Add("connections", "client connections (C)", config_.connections);
+    report_.Add("streams_per_connection", "streams per connection",
+                static_cast<double>(config_.streams) / config_.connections, "", 0);
+    report_.Add("services", "Services (S)", config_.services);
+    report_.Add("endpoints_per_service", "endpoints per Service (E)", config_.manifests.endpoints);
+    report_.Add("profile_fraction", "GetProfile fraction", config_.profile_fraction, "", 2);
+    report_.Add("hot_fraction", "hot fraction (streams on svc-00000)", config_.hot_fraction, "", 2);
+    report_.AddText("change_scope", "change scope", config_.scope);
+    report_.AddText("change_kind", "change kind", config_.kind);
+    report_.Add("client_deadlock_detection", "absl deadlock detection in destbench",
+                absl::GetFlag(FLAGS_client_deadlock_detection) ? 1 : 0);
+    report_.Add("open_file_limit", "RLIMIT_NOFILE (raised to hard max)",
+                static_cast<double>(RaiseOpenFileLimit()));
+  }
+
+  // Connects the channels and declares the streams (not started).
+  void OpenStreams() {
+    client_ = std::make_unique<StreamClient>(
+        StreamClient::Options{absl::StrCat("127.0.0.1:", grpc_port_), config_.connections});
+    if (!client_->Connect(config_.timeout)) Fatal("cannot connect every channel in time");
+    const int n = config_.streams;
+    const int hot_count = static_cast<int>(std::lround(config_.hot_fraction * n));
+    size_t profiles = 0;
+    bool sample_set = false;
+    for (int i = 0; i < n; ++i) {
+      bool profile = Spread(i, config_.profile_fraction);
+      bool hot = i < hot_count || config_.services == 1;
+      int service = hot ? 0 : 1 + (i % (config_.services - 1));
+      bool relevant = (hot || config_.change_all) && (profile ? config_.manifests.change_split
+                                                              : config_.manifests.change_endpoints);
+      bool sample = profile && !sample_set;
+      sample_set = sample_set || sample;
+      relevant_ += relevant ? 1 : 0;
+      profiles += profile ? 1 : 0;
+      client_->Add(profile ? StreamClient::Rpc::kGetProfile : StreamClient::Rpc::kGet,
+                   BenchManifests::Authority(service), relevant, sample);
+    }
+    report_.Add("streams_getprofile", "GetProfile streams", static_cast<double>(profiles));
+    report_.Add("streams_get", "Get streams", static_cast<double>(n - profiles));
+    report_.Add("streams_relevant", "streams a change reaches (H)", static_cast<double>(relevant_));
+  }
+
+  // Starts every stream at once; then memory with the streams held.
+  void MeasureStorm() {
+    const size_t n = static_cast<size_t>(config_.streams);
+    absl::SleepFor(config_.settle);
+    const int64_t rss_idle = server_.RssBytes();
+    const int64_t self_rss_idle = SelfRssBytes();
+    const double cpu_idle = server_.CpuSeconds();
+    const double self_cpu_idle = ProcessCpuSeconds(::getpid());
+
+    Progress(absl::StrCat("opening ", n, " streams over ", config_.connections, " connections"));
+    const int64_t start = NowNs();
+    client_->StartAll();
+    const int64_t issued = NowNs();
+    bool done = WaitUntil([&] { return client_->WithFirstMessage() + client_->Failed() >= n; },
+                          config_.timeout);
+    RoundFigures storm = Summarize(*client_->storm(), n, start);
+    const double cpu_storm = server_.CpuSeconds();
+    const double self_cpu_storm = ProcessCpuSeconds(::getpid());
+    Progress(absl::StrFormat("storm: %zu/%zu streams got their first message, last after %.0f ms",
+                             storm.arrived, n, storm.last_ms));
+    if (client_->Failed() > 0) {
+      Progress(
+          absl::StrCat(client_->Failed(), " streams failed; first error: ", client_->FirstError()));
+    }
+
+    absl::SleepFor(config_.settle);
+    const int64_t rss_held = server_.RssBytes();
+    const int64_t self_rss_held = SelfRssBytes();
+    const size_t held = client_->Started() - client_->Ended();
+    auto per_stream_kib = [&](int64_t before, int64_t after) {
+      return held > 0 ? static_cast<double>(after - before) / 1024.0 / held : NAN;
+    };
+
+    report_.Section("memory (server RSS from /proc/PID/status)");
+    report_.Add("streams_held", "streams held", static_cast<double>(held));
+    report_.Add("streams_failed", "streams failed before a first message",
+                static_cast<double>(client_->Failed()));
+    report_.Add("server_rss_idle_mib", "server RSS, connections open, no streams",
+                static_cast<double>(rss_idle) / (1 << 20), "MiB", 1);
+    report_.Add("server_rss_held_mib", "server RSS, streams held",
+                static_cast<double>(rss_held) / (1 << 20), "MiB", 1);
+    report_.Add("server_rss_per_stream_kib", "server RSS per stream",
+                per_stream_kib(rss_idle, rss_held), "KiB", 2);
+    report_.Add("server_threads", "server threads", server_.Threads());
+    report_.Add("client_rss_per_stream_kib", "client (destbench) RSS per stream",
+                per_stream_kib(self_rss_idle, self_rss_held), "KiB", 2);
+    report_.Add("client_stream_object_bytes", "client stream object (sizeof)",
+                static_cast<double>(StreamClient::StreamObjectBytes()), "B");
+
+    report_.Section("subscribe storm (N streams opened at once)");
+    report_.Add("storm_complete", "all first messages before the deadline", done ? 1 : 0);
+    report_.Add("storm_issue_ms", "time to issue N StartCall()", Ms(issued - start), "ms", 1);
+    report_.Add("storm_first_ms", "open -> first stream's first message", storm.first_ms, "ms", 1);
+    report_.Add("storm_p50_ms", "open -> median stream's first message", storm.p50_ms, "ms", 1);
+    report_.Add("storm_p99_ms", "open -> p99 stream's first message", storm.p99_ms, "ms", 1);
+    report_.Add("storm_last_ms", "open -> last stream's first message", storm.last_ms, "ms", 1);
+    report_.Add("storm_server_cpu_s", "server CPU during the storm", cpu_storm - cpu_idle, "s", 2);
+    report_.Add("storm_client_cpu_s", "client (destbench) CPU during the storm",
+                self_cpu_storm - self_cpu_idle, "s", 2);
+
+    sample_ = client_->Sample();
+    report_.Add("profile_message_bytes", "GetProfile message size (serialized)",
+                static_cast<double>(sample_.size()), "B");
+  }
+
+  // Rewrites the churn file(s) at the next generation; returns the time of the write.
+  int64_t ApplyChange() {
+    ++generation_;
+    int64_t write_ns = NowNs();
+    for (int s = 0; s < (config_.change_all ? config_.services : 1); ++s) {
+      if (absl::Status st = manifests_->Apply(s, generation_); !st.ok()) {
+        Fatal(std::string(st.message()));
+      }
+    }
+    // One file: the clock starts after its rename. All: at the first rename.
+    return config_.change_all ? write_ns : NowNs();
+  }
+
+  // `--changes` changes, each awaited at every relevant stream before the next.
+  void MeasureChanges() {
+    std::vector<RoundFigures> rounds;
+    const uint64_t msgs_before = client_->Messages();
+    const double cpu_before = server_.CpuSeconds();
+    const double self_cpu_before = ProcessCpuSeconds(::getpid());
+    const int64_t start = NowNs();
+    if (relevant_ > 0) {
+      Progress(absl::StrCat(config_.changes, " changes, each to ", relevant_, " streams"));
+      for (int k = 0; k < config_.changes; ++k) {
+        rounds_kept_.push_back(std::make_unique<Arrivals>(relevant_));
+        Arrivals* round = rounds_kept_.back().get();
+        client_->SetRound(round);
+        const int64_t write_ns = ApplyChange();
+        // Streams that ended (counted in Dropped) will not get it.
+        WaitUntil([&] { return round->count() + client_->Dropped() >= relevant_; },
+                  config_.timeout);
+        client_->SetRound(nullptr);
+        rounds.push_back(Summarize(*round, relevant_, write_ns));
+        const RoundFigures& r = rounds.back();
+        Progress(absl::StrFormat(
+            "change %d: %zu/%zu streams; first %.1f ms, p50 %.1f, p99 %.1f, last %.1f ms", k + 1,
+            r.arrived, r.expected, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
+      }
+    }
+    const double wall_s = Ms(NowNs() - start) / 1e3;
+    // Messages of the last change may still be landing at streams that were not awaited.
+    absl::SleepFor(absl::Milliseconds(200));
+    const uint64_t msgs = client_->Messages() - msgs_before;
+    const double cpu = server_.CpuSeconds() - cpu_before;
+    const double client_cpu = ProcessCpuSeconds(::getpid()) - self_cpu_before;
+    client_cpu_per_msg_ = msgs > 0 ? client_cpu / static_cast<double>(msgs) : NAN;
+    ours_ = SummarizeRounds(rounds);
+
+    report_.Section(
+        absl::StrCat("one change at a time (", config_.changes, " changes, write -> arrival)"));
+    AddRounds(report_, "change", ours_, "write");
+    report_.Add("change_messages", "messages delivered (all streams, incl. Get removes)",
+                static_cast<double>(msgs));
+    report_.Add("change_msgs_per_s_wall", "messages / phase wall time",
+                wall_s > 0 ? static_cast<double>(msgs) / wall_s : NAN, "msg/s", 0);
+    report_.Add("change_server_cpu_s", "server CPU for the phase", cpu, "s", 3);
+    report_.Add("change_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
+                msgs > 0 ? cpu * 1000.0 / static_cast<double>(msgs) : NAN, "s", 4);
+    report_.Add("change_client_cpu_s_per_1k_msgs", "client CPU per 1,000 received messages",
+                client_cpu_per_msg_ * 1000.0, "s", 4);
+    report_.Add("server_rss_after_changes_mib", "server RSS after the changes",
+                static_cast<double>(server_.RssBytes()) / (1 << 20), "MiB", 1);
+    report_.Add("unexpected_messages", "messages to streams no change was meant for",
+                static_cast<double>(client_->Unexpected()));
+  }
+
+  // `--churn-rate` changes per second for `--duration`, overlapping freely.
+  void MeasureChurn() {
+    const uint32_t count = config_.churn_changes;
+    if (count == 0 || relevant_ == 0) return;
+    Progress(absl::StrFormat("churn: %.1f changes/s for %s", config_.churn_rate,
+                             absl::FormatDuration(config_.churn_duration)));
+    churn_ = std::make_unique<ChurnLog>(generation_, count);
+    const uint64_t msgs_before = client_->Messages();
+    const double cpu_before = server_.CpuSeconds();
+    client_->SetChurn(churn_.get());
+    std::vector<int64_t> write_ns(count);
+    const absl::Time t0 = absl::Now();
+    for (uint32_t k = 0; k < count; ++k) {
+      absl::Time at = t0 + absl::Seconds(k / config_.churn_rate);
+      if (absl::Now() < at) absl::SleepFor(at - absl::Now());
+      write_ns[k] = ApplyChange();
+    }
+    WaitUntil([&] { return churn_->ReachedCount(generation_) >= relevant_; }, config_.timeout);
+    absl::SleepFor(absl::Milliseconds(200));
+    client_->SetChurn(nullptr);
+    const uint64_t msgs = client_->Messages() - msgs_before;
+    const double cpu = server_.CpuSeconds() - cpu_before;
+    std::vector<double> to_last, to_first;
+    size_t missing = 0;
+    for (uint32_t k = 0; k < count; ++k) {
+      uint32_t g = churn_->base() + k + 1;
+      if (churn_->ReachedCount(g) < relevant_) {
+        ++missing;
+        continue;
+      }
+      to_last.push_back(Ms(churn_->LastNs(g) - write_ns[k]));
+      to_first.push_back(Ms(churn_->FirstNs(g) - write_ns[k]));
+    }
+    std::sort(to_last.begin(), to_last.end());
+    std::sort(to_first.begin(), to_first.end());
+    const double seconds = absl::ToDoubleSeconds(config_.churn_duration);
+
+    report_.Section(absl::StrFormat("churn (%.1f changes/s for %s)", config_.churn_rate,
+                                    absl::FormatDuration(config_.churn_duration)));
+    report_.Add("churn_changes", "changes applied", count);
+    report_.Add("churn_changes_incomplete", "changes some stream never reached",
+                static_cast<double>(missing));
+    report_.Add("churn_first_p50_ms", "write -> first stream, p50", Quantile(to_first, 0.5), "ms",
+                1);
+    report_.Add("churn_last_p50_ms", "write -> last stream, p50", Quantile(to_last, 0.5), "ms", 1);
+    report_.Add("churn_last_p99_ms", "write -> last stream, p99", Quantile(to_last, 0.99), "ms", 1);
+    report_.Add("churn_last_max_ms", "write -> last stream, max",
+                to_last.empty() ? NAN : to_last.back(), "ms", 1);
+    report_.Add("churn_messages", "messages delivered", static_cast<double>(msgs));
+    report_.Add("churn_msgs_per_s", "messages per second", static_cast<double>(msgs) / seconds,
+                "msg/s", 0);
+    report_.Add("churn_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
+                msgs > 0 ? cpu * 1000.0 / static_cast<double>(msgs) : NAN, "s", 4);
+    report_.Add("churn_server_cpu_share", "server CPU share (cores busy)", cpu / seconds, "", 2);
+  }
+
+  // Closes our streams and stops the server (SIGTERM).
+  void StopServer() {
+    Progress("closing the streams");
+    bool closed = client_->CloseAll(config_.timeout);
+    report_.Section("end");
+    report_.Add("streams_dropped", "streams that ended before the benchmark closed them",
+                static_cast<double>(client_->Dropped()));
+    report_.Add("streams_closed_cleanly", "all streams ended after cancel", closed ? 1 : 0);
+    report_.Add("server_alive", "server still running at the end", server_.Running() ? 1 : 0);
+    const int exit_code = server_.Stop();
+    {
+      absl::MutexLock lock(&g_cleanup_mu);
+      g_server_pid = -1;
+    }
+    report_.Add("server_exit_code", "server exit code after SIGTERM", exit_code);
+  }
+
+  // The naive server on as many streams, pushing the same bytes.
+  void MeasureBaseline() {
+    if (!absl::GetFlag(FLAGS_baseline) || sample_.empty()) return;
+    const size_t n = static_cast<size_t>(config_.streams);
+    auto initial = std::make_shared<pb::DestinationProfile>();
+    if (!initial->ParseFromString(sample_)) Fatal("cannot parse the sample profile");
+    const int servers = absl::GetFlag(FLAGS_baseline_servers);
+    BaselineServer baseline(initial, servers);
+    if (!baseline.Start()) Fatal("cannot start the baseline server");
+    Progress(absl::StrCat("baseline: ", n, " GetProfile streams on 127.0.0.1:", baseline.port()));
+    StreamClient client(
+        StreamClient::Options{absl::StrCat("127.0.0.1:", baseline.port()), config_.connections});
+    if (!client.Connect(config_.timeout)) Fatal("cannot connect to the baseline server");
+    for (size_t i = 0; i < n; ++i) {
+      client.Add(StreamClient::Rpc::kGetProfile, BenchManifests::Authority(0), true, false);
+    }
+    const int64_t storm_start = NowNs();
+    client.StartAll();
+    WaitUntil([&] { return client.WithFirstMessage() + client.Failed() >= n; }, config_.timeout);
+    RoundFigures storm = Summarize(*client.storm(), n, storm_start);
+    Progress(absl::StrFormat(
+        "baseline storm: %zu/%zu streams got their first message, last after %.0f ms; %zu failed "
+        "%s",
+        storm.arrived, n, storm.last_ms, client.Failed(), client.FirstError()));
+
+    std::vector<RoundFigures> rounds;
+    std::vector<std::unique_ptr<Arrivals>> rounds_kept;  // reactions may still hold a pointer
+    const uint64_t msgs_before = client.Messages();
+    const double cpu_before = ProcessCpuSeconds(::getpid());
+    for (int k = 0; k < std::max(config_.changes, 1); ++k) {
+      auto p = std::make_shared<pb::DestinationProfile>(*initial);
+      if (p->dst_overrides_size() > 0) {
+        p->mutable_dst_overrides(0)->set_weight((BenchManifests::kWeightBase + k + 1) * 10000);
+      }
+      rounds_kept.push_back(std::make_unique<Arrivals>(n));
+      Arrivals* round = rounds_kept.back().get();
+      client.SetRound(round);
+      const int64_t push_ns = NowNs();
+      baseline.Push(p);
+      WaitUntil([&] { return round->count() + client.Dropped() + client.Failed() >= n; },
+                config_.timeout);
+      client.SetRound(nullptr);
+      rounds.push_back(Summarize(*round, n, push_ns));
+      const RoundFigures& r = rounds.back();
+      Progress(absl::StrFormat(
+          "baseline push %d: %zu/%zu streams; first %.1f ms, p50 %.1f, p99 %.1f, last %.1f ms",
+          k + 1, r.arrived, n, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
+    }
+    RoundsSummary base = SummarizeRounds(rounds);
+    const double cpu = ProcessCpuSeconds(::getpid()) - cpu_before;
+    const uint64_t msgs = client.Messages() - msgs_before;
+    const size_t failed = client.Failed(), dropped = client.Dropped();
+    client.CloseAll(config_.timeout);
+    baseline.Shutdown();
+
+    report_.Section("baseline: naive gRPC server, per-write serialization, same bytes, N streams");
+    report_.Add("baseline_servers", "grpc::Server instances (one port)", servers);
+    report_.Add("baseline_streams_failed", "streams failed before a first message",
+                static_cast<double>(failed));
+    report_.Add("baseline_streams_dropped", "streams that ended before the end",
+                static_cast<double>(dropped));
+    report_.Add("baseline_storm_last_ms", "open -> last stream's first message", storm.last_ms,
+                "ms", 1);
+    AddRounds(report_, "baseline", base, "push");
+    const double cpu_per_1k = msgs > 0 ? cpu * 1000.0 / static_cast<double>(msgs) : NAN;
+    report_.Add("baseline_process_cpu_s_per_1k_msgs",
+                "baseline server + client CPU per 1,000 messages (one process)", cpu_per_1k, "s",
+                4);
+    report_.Add("baseline_server_cpu_s_per_1k_msgs_est",
+                "baseline server CPU per 1,000 messages (minus our client's)",
+                cpu_per_1k - client_cpu_per_msg_ * 1000.0, "s", 4);
+    report_.Section("ratio (ours / baseline)");
+    report_.Add("fanout_ratio", "fan-out rate ratio (first -> last)",
+                ours_.fanout_rate / base.fanout_rate, "", 2);
+    report_.Add("e2e_ratio", "end-to-end rate ratio (write/push -> last)",
+                ours_.e2e_rate / base.e2e_rate, "", 2);
+  }
+
+  const Config config_;
+  Report report_;
+  std::optional<BenchManifests> manifests_;
+  ServerProcess server_;
+  int grpc_port_ = 0;
+  std::unique_ptr<StreamClient> client_;
+  size_t relevant_ = 0;  // streams a change reaches (H)
+  std::string sample_;   // one GetProfile message, as the server sent it
+  uint32_t generation_ = 0;
+  std::vector<std::unique_ptr<Arrivals>> rounds_kept_;  // reactions may still hold a pointer
+  std::unique_ptr<ChurnLog> churn_;
+  RoundsSummary ours_;
+  double client_cpu_per_msg_ = NAN;
+};
+
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "destbench: opens N Get/GetProfile streams against a destination server it starts, "
@@ -247,410 +716,10 @@ int Run(int argc, char** argv) {
   for (std::string& a : args) cargs.push_back(a.data());
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
   if (rest.size() > 1) Fatal(absl::StrCat("unexpected argument \"", rest[1], "\""));
-
-  const int n = absl::GetFlag(FLAGS_streams);
-  int connections = absl::GetFlag(FLAGS_connections);
-  if (n < 1) Fatal("--streams must be >= 1");
-  if (connections <= 0) connections = (n + 999) / 1000;
-  connections = std::min(connections, n);
-  const int services = absl::GetFlag(FLAGS_services);
-  const double pf = absl::GetFlag(FLAGS_profile_fraction);
-  const double hf = absl::GetFlag(FLAGS_hot_fraction);
-  if (pf < 0 || pf > 1 || hf < 0 || hf > 1) Fatal("fractions must be in [0, 1]");
-  const std::string scope = absl::GetFlag(FLAGS_change_scope);
-  if (scope != "hot" && scope != "all") Fatal("--change-scope: want hot or all");
-  const std::string kind = absl::GetFlag(FLAGS_change_kind);
-  if (kind != "split" && kind != "endpoints" && kind != "both") {
-    Fatal("--change-kind: want split, endpoints or both");
-  }
-  const bool change_split = kind != "endpoints";
-  const bool change_endpoints = kind != "split";
-  const int changes = absl::GetFlag(FLAGS_changes);
-  const double churn_rate = absl::GetFlag(FLAGS_churn_rate);
-  const absl::Duration churn_duration = absl::GetFlag(FLAGS_duration);
-  const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
-  const absl::Duration settle = absl::GetFlag(FLAGS_settle);
-  const uint32_t churn_changes =
-      churn_rate > 0
-          ? static_cast<uint32_t>(std::ceil(churn_rate * absl::ToDoubleSeconds(churn_duration)))
-          : 0;
-  if (static_cast<uint64_t>(changes) + churn_changes + 1 >= 65536) {
-    Fatal("at most 65535 changes in one run");
-  }
-
   if (!absl::GetFlag(FLAGS_client_deadlock_detection)) {
     absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   }
-  Report report;
-  uint64_t nofile = RaiseOpenFileLimit();
-
-  // The cluster.
-  BenchManifests::Options mo;
-  mo.services = services;
-  mo.endpoints = absl::GetFlag(FLAGS_endpoints);
-  mo.split_backends = absl::GetFlag(FLAGS_split_backends);
-  mo.change_split = change_split;
-  mo.change_endpoints = change_endpoints;
-  absl::StatusOr<BenchManifests> manifests = BenchManifests::Create(mo);
-  if (!manifests.ok()) Fatal(std::string(manifests.status().message()));
-  if (absl::GetFlag(FLAGS_keep_manifests)) {
-    manifests->Keep();
-  } else {
-    absl::MutexLock lock(&g_cleanup_mu);
-    g_manifests_dir = manifests->dir();
-  }
-
-  // The server.
-  std::string server_path = absl::GetFlag(FLAGS_destination);
-  if (server_path.empty()) server_path = DefaultServerPath();
-  std::vector<std::string> server_argv = SplitList(absl::GetFlag(FLAGS_server_prefix));
-  std::vector<std::string> base_argv = {server_path, "-manifests=" + manifests->dir(),
-                                        "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
-                                        "-log-format=json"};
-  server_argv.insert(server_argv.end(), base_argv.begin(), base_argv.end());
-  for (const std::string& a : SplitList(absl::GetFlag(FLAGS_server_args))) {
-    server_argv.push_back(a);
-  }
-  ServerProcess server;
-  if (!server.Start(server_argv)) Fatal("cannot start " + server_path);
-  {
-    absl::MutexLock lock(&g_cleanup_mu);
-    g_server_pid = server.pid();
-  }
-  std::optional<std::string> serving = server.WaitForLine("\"msg\":\"serving\"", timeout);
-  if (!serving) {
-    for (const std::string& l : server.Lines()) std::fprintf(stderr, "server: %s\n", l.c_str());
-    Fatal("the server did not log \"serving\" in time");
-  }
-  int grpc_port = 0, admin_port = 0;
-  if (!absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port) ||
-      !absl::SimpleAtoi(JsonLogField(*serving, "admin_port"), &admin_port)) {
-    Fatal("no grpc_port/admin_port in: " + *serving);
-  }
-  Progress(absl::StrFormat("server pid %d serving on 127.0.0.1:%d (admin %d); manifests in %s",
-                           server.pid(), grpc_port, admin_port, manifests->dir()));
-
-  report.Section("setup");
-  report.AddText("server_command", "server command", absl::StrJoin(server_argv, " "));
-  report.Add("server_pid", "server pid", server.pid());
-  report.Add("streams_requested", "streams requested (N)", n);
-  report.Add("connections", "client connections (C)", connections);
-  report.Add("streams_per_connection", "streams per connection",
-             static_cast<double>(n) / connections, "", 0);
-  report.Add("services", "Services (S)", services);
-  report.Add("endpoints_per_service", "endpoints per Service (E)", mo.endpoints);
-  report.Add("profile_fraction", "GetProfile fraction", pf, "", 2);
-  report.Add("hot_fraction", "hot fraction (streams on svc-00000)", hf, "", 2);
-  report.AddText("change_scope", "change scope", scope);
-  report.AddText("change_kind", "change kind", kind);
-  report.Add("client_deadlock_detection", "absl deadlock detection in destbench",
-             absl::GetFlag(FLAGS_client_deadlock_detection) ? 1 : 0);
-  report.Add("open_file_limit", "RLIMIT_NOFILE (raised to hard max)", static_cast<double>(nofile));
-
-  // The streams.
-  StreamClient client(StreamClient::Options{absl::StrCat("127.0.0.1:", grpc_port), connections});
-  if (!client.Connect(timeout)) Fatal("cannot connect every channel in time");
-  const int hot_count = static_cast<int>(std::lround(hf * n));
-  size_t relevant = 0, profiles = 0;
-  bool sample_set = false;
-  for (int i = 0; i < n; ++i) {
-    bool profile = Spread(i, pf);
-    bool hot = i < hot_count || services == 1;
-    int service = hot ? 0 : 1 + (i % (services - 1));
-    bool rel = (hot || scope == "all") && (profile ? change_split : change_endpoints);
-    bool sample = profile && !sample_set;
-    sample_set = sample_set || sample;
-    relevant += rel ? 1 : 0;
-    profiles += profile ? 1 : 0;
-    client.Add(profile ? StreamClient::Rpc::kGetProfile : StreamClient::Rpc::kGet,
-               BenchManifests::Authority(service), rel, sample);
-  }
-  report.Add("streams_getprofile", "GetProfile streams", static_cast<double>(profiles));
-  report.Add("streams_get", "Get streams", static_cast<double>(n - profiles));
-  report.Add("streams_relevant", "streams a change reaches (H)", static_cast<double>(relevant));
-
-  absl::SleepFor(settle);
-  const int64_t rss_idle = server.RssBytes();
-  const int64_t self_rss_idle = SelfRssBytes();
-  const double cpu_idle = server.CpuSeconds();
-  const double self_cpu_idle = ProcessCpuSeconds(::getpid());
-
-  // 1. Subscribe storm.
-  Progress(absl::StrCat("opening ", n, " streams over ", connections, " connections"));
-  const int64_t storm_start = NowNs();
-  client.StartAll();
-  const int64_t storm_issued = NowNs();
-  bool storm_done = WaitUntil(
-      [&] { return client.WithFirstMessage() + client.Failed() >= static_cast<size_t>(n); },
-      timeout);
-  RoundFigures storm = Summarize(*client.storm(), n, storm_start);
-  const double cpu_storm = server.CpuSeconds();
-  const double self_cpu_storm = ProcessCpuSeconds(::getpid());
-  Progress(absl::StrFormat("storm: %zu/%d streams got their first message, last after %.0f ms",
-                           storm.arrived, n, storm.last_ms));
-  if (client.Failed() > 0) {
-    Progress(absl::StrCat(client.Failed(), " streams failed; first error: ", client.FirstError()));
-  }
-
-  absl::SleepFor(settle);
-  const int64_t rss_held = server.RssBytes();
-  const int64_t self_rss_held = SelfRssBytes();
-  const size_t held = client.Started() - client.Ended();
-  const int server_threads = server.Threads();
-
-  report.Section("memory (server RSS from /proc/PID/status)");
-  report.Add("streams_held", "streams held", static_cast<double>(held));
-  report.Add("streams_failed", "streams failed before a first message",
-             static_cast<double>(client.Failed()));
-  report.Add("server_rss_idle_mib", "server RSS, connections open, no streams",
-             static_cast<double>(rss_idle) / (1 << 20), "MiB", 1);
-  report.Add("server_rss_held_mib", "server RSS, streams held",
-             static_cast<double>(rss_held) / (1 << 20), "MiB", 1);
-  report.Add("server_rss_per_stream_kib", "server RSS per stream",
-             held > 0 ? static_cast<double>(rss_held - rss_idle) / 1024.0 / held : NAN, "KiB", 2);
-  report.Add("server_threads", "server threads", server_threads);
-  report.Add("client_rss_per_stream_kib", "client (destbench) RSS per stream",
-             held > 0 ? static_cast<double>(self_rss_held - self_rss_idle) / 1024.0 / held : NAN,
-             "KiB", 2);
-  report.Add("client_stream_object_bytes", "client stream object (sizeof)",
-             static_cast<double>(StreamClient::StreamObjectBytes()), "B");
-
-  report.Section("subscribe storm (N streams opened at once)");
-  report.Add("storm_complete", "all first messages before the deadline", storm_done ? 1 : 0);
-  report.Add("storm_issue_ms", "time to issue N StartCall()", Ms(storm_issued - storm_start), "ms",
-             1);
-  report.Add("storm_first_ms", "open -> first stream's first message", storm.first_ms, "ms", 1);
-  report.Add("storm_p50_ms", "open -> median stream's first message", storm.p50_ms, "ms", 1);
-  report.Add("storm_p99_ms", "open -> p99 stream's first message", storm.p99_ms, "ms", 1);
-  report.Add("storm_last_ms", "open -> last stream's first message", storm.last_ms, "ms", 1);
-  report.Add("storm_server_cpu_s", "server CPU during the storm", cpu_storm - cpu_idle, "s", 2);
-  report.Add("storm_client_cpu_s", "client (destbench) CPU during the storm",
-             self_cpu_storm - self_cpu_idle, "s", 2);
-
-  std::string sample = client.Sample();
-  report.Add("profile_message_bytes", "GetProfile message size (serialized)",
-             static_cast<double>(sample.size()), "B");
-
-  // 2. One change at a time.
-  uint32_t generation = 0;
-  std::vector<std::unique_ptr<Arrivals>> rounds_kept;  // reactions may still hold a pointer
-  std::vector<RoundFigures> rounds;
-  const uint64_t msgs_before = client.Messages();
-  const double cpu_before = server.CpuSeconds();
-  const double self_cpu_before = ProcessCpuSeconds(::getpid());
-  const int64_t changes_start = NowNs();
-  if (relevant > 0) {
-    Progress(absl::StrCat(changes, " changes, each to ", relevant, " streams"));
-    for (int k = 0; k < changes; ++k) {
-      ++generation;
-      rounds_kept.push_back(std::make_unique<Arrivals>(relevant));
-      Arrivals* round = rounds_kept.back().get();
-      client.SetRound(round);
-      int64_t write_ns = NowNs();
-      for (int s = 0; s < (scope == "all" ? services : 1); ++s) {
-        if (absl::Status st = manifests->Apply(s, generation); !st.ok()) {
-          Fatal(std::string(st.message()));
-        }
-      }
-      if (scope == "hot") write_ns = NowNs();  // after the one rename
-      // Streams that ended (counted in Dropped) will not get it.
-      WaitUntil([&] { return round->count() + client.Dropped() >= relevant; }, timeout);
-      client.SetRound(nullptr);
-      rounds.push_back(Summarize(*round, relevant, write_ns));
-      const RoundFigures& r = rounds.back();
-      Progress(absl::StrFormat(
-          "change %d: %zu/%zu streams; first %.1f ms, p50 %.1f, p99 %.1f, last %.1f ms", k + 1,
-          r.arrived, r.expected, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
-    }
-  }
-  const double changes_wall_s = Ms(NowNs() - changes_start) / 1e3;
-  // Messages of the last change may still be landing at streams that were not awaited.
-  absl::SleepFor(absl::Milliseconds(200));
-  const uint64_t change_msgs = client.Messages() - msgs_before;
-  const double change_cpu = server.CpuSeconds() - cpu_before;
-  const double change_client_cpu = ProcessCpuSeconds(::getpid()) - self_cpu_before;
-  const double client_cpu_per_msg =
-      change_msgs > 0 ? change_client_cpu / static_cast<double>(change_msgs) : NAN;
-  const int64_t rss_after_changes = server.RssBytes();
-  RoundsSummary ours = SummarizeRounds(rounds);
-
-  report.Section(absl::StrCat("one change at a time (", changes, " changes, write -> arrival)"));
-  AddRounds(report, "change", ours, "write");
-  report.Add("change_messages", "messages delivered (all streams, incl. Get removes)",
-             static_cast<double>(change_msgs));
-  report.Add("change_msgs_per_s_wall", "messages / phase wall time",
-             changes_wall_s > 0 ? static_cast<double>(change_msgs) / changes_wall_s : NAN, "msg/s",
-             0);
-  report.Add("change_server_cpu_s", "server CPU for the phase", change_cpu, "s", 3);
-  report.Add("change_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
-             change_msgs > 0 ? change_cpu * 1000.0 / static_cast<double>(change_msgs) : NAN, "s",
-             4);
-  report.Add("change_client_cpu_s_per_1k_msgs", "client CPU per 1,000 received messages",
-             client_cpu_per_msg * 1000.0, "s", 4);
-  report.Add("server_rss_after_changes_mib", "server RSS after the changes",
-             static_cast<double>(rss_after_changes) / (1 << 20), "MiB", 1);
-  report.Add("unexpected_messages", "messages to streams no change was meant for",
-             static_cast<double>(client.Unexpected()));
-
-  // 3. Churn.
-  std::unique_ptr<ChurnLog> churn;
-  if (churn_changes > 0 && relevant > 0) {
-    Progress(absl::StrFormat("churn: %.1f changes/s for %s", churn_rate,
-                             absl::FormatDuration(churn_duration)));
-    churn = std::make_unique<ChurnLog>(generation, churn_changes);
-    const uint64_t churn_msgs_before = client.Messages();
-    const double churn_cpu_before = server.CpuSeconds();
-    client.SetChurn(churn.get());
-    std::vector<int64_t> write_ns(churn_changes);
-    const absl::Time t0 = absl::Now();
-    for (uint32_t k = 0; k < churn_changes; ++k) {
-      absl::Time at = t0 + absl::Seconds(k / churn_rate);
-      if (absl::Now() < at) absl::SleepFor(at - absl::Now());
-      ++generation;
-      write_ns[k] = NowNs();
-      for (int s = 0; s < (scope == "all" ? services : 1); ++s) {
-        if (absl::Status st = manifests->Apply(s, generation); !st.ok()) {
-          Fatal(std::string(st.message()));
-        }
-      }
-    }
-    WaitUntil([&] { return churn->ReachedCount(generation) >= relevant; }, timeout);
-    absl::SleepFor(absl::Milliseconds(200));
-    client.SetChurn(nullptr);
-    const uint64_t churn_msgs = client.Messages() - churn_msgs_before;
-    const double churn_cpu = server.CpuSeconds() - churn_cpu_before;
-    std::vector<double> to_last, to_first;
-    size_t missing = 0;
-    for (uint32_t k = 0; k < churn_changes; ++k) {
-      uint32_t g = churn->base() + k + 1;
-      if (churn->ReachedCount(g) < relevant) {
-        ++missing;
-        continue;
-      }
-      to_last.push_back(Ms(churn->LastNs(g) - write_ns[k]));
-      to_first.push_back(Ms(churn->FirstNs(g) - write_ns[k]));
-    }
-    std::sort(to_last.begin(), to_last.end());
-    std::sort(to_first.begin(), to_first.end());
-    report.Section(absl::StrFormat("churn (%.1f changes/s for %s)", churn_rate,
-                                   absl::FormatDuration(churn_duration)));
-    report.Add("churn_changes", "changes applied", churn_changes);
-    report.Add("churn_changes_incomplete", "changes some stream never reached",
-               static_cast<double>(missing));
-    report.Add("churn_first_p50_ms", "write -> first stream, p50", Quantile(to_first, 0.5), "ms",
-               1);
-    report.Add("churn_last_p50_ms", "write -> last stream, p50", Quantile(to_last, 0.5), "ms", 1);
-    report.Add("churn_last_p99_ms", "write -> last stream, p99", Quantile(to_last, 0.99), "ms", 1);
-    report.Add("churn_last_max_ms", "write -> last stream, max",
-               to_last.empty() ? NAN : to_last.back(), "ms", 1);
-    report.Add("churn_messages", "messages delivered", static_cast<double>(churn_msgs));
-    report.Add("churn_msgs_per_s", "messages per second",
-               static_cast<double>(churn_msgs) / absl::ToDoubleSeconds(churn_duration), "msg/s", 0);
-    report.Add("churn_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
-               churn_msgs > 0 ? churn_cpu * 1000.0 / static_cast<double>(churn_msgs) : NAN, "s", 4);
-    report.Add("churn_server_cpu_share", "server CPU share (cores busy)",
-               churn_cpu / absl::ToDoubleSeconds(churn_duration), "", 2);
-  }
-
-  Progress("closing the streams");
-  bool closed = client.CloseAll(timeout);
-  report.Section("end");
-  report.Add("streams_dropped", "streams that ended before the benchmark closed them",
-             static_cast<double>(client.Dropped()));
-  report.Add("streams_closed_cleanly", "all streams ended after cancel", closed ? 1 : 0);
-  const bool server_alive = server.Running();
-  report.Add("server_alive", "server still running at the end", server_alive ? 1 : 0);
-  const int server_exit = server.Stop();
-  {
-    absl::MutexLock lock(&g_cleanup_mu);
-    g_server_pid = -1;
-  }
-  report.Add("server_exit_code", "server exit code after SIGTERM", server_exit);
-
-  // 4. The baseline: a naive server on the same streams, the same bytes.
-  if (absl::GetFlag(FLAGS_baseline) && !sample.empty()) {
-    auto initial = std::make_shared<pb::DestinationProfile>();
-    if (!initial->ParseFromString(sample)) Fatal("cannot parse the sample profile");
-    BaselineServer baseline(initial, absl::GetFlag(FLAGS_baseline_servers));
-    if (!baseline.Start()) Fatal("cannot start the baseline server");
-    Progress(absl::StrCat("baseline: ", n, " GetProfile streams on 127.0.0.1:", baseline.port()));
-    StreamClient bclient(
-        StreamClient::Options{absl::StrCat("127.0.0.1:", baseline.port()), connections});
-    if (!bclient.Connect(timeout)) Fatal("cannot connect to the baseline server");
-    for (int i = 0; i < n; ++i) {
-      bclient.Add(StreamClient::Rpc::kGetProfile, BenchManifests::Authority(0), true, false);
-    }
-    const int64_t bstorm_start = NowNs();
-    bclient.StartAll();
-    WaitUntil(
-        [&] { return bclient.WithFirstMessage() + bclient.Failed() >= static_cast<size_t>(n); },
-        timeout);
-    RoundFigures bstorm = Summarize(*bclient.storm(), n, bstorm_start);
-    Progress(
-        absl::StrFormat("baseline storm: %zu/%d streams got their first message, last after "
-                        "%.0f ms; %zu failed %s",
-                        bstorm.arrived, n, bstorm.last_ms, bclient.Failed(), bclient.FirstError()));
-    std::vector<RoundFigures> brounds;
-    std::vector<std::unique_ptr<Arrivals>> brounds_kept;
-    const uint64_t bmsgs_before = bclient.Messages();
-    const double bcpu_before = ProcessCpuSeconds(::getpid());
-    uint32_t bgen = 0;
-    for (int k = 0; k < std::max(changes, 1); ++k) {
-      ++bgen;
-      auto p = std::make_shared<pb::DestinationProfile>(*initial);
-      if (p->dst_overrides_size() > 0) {
-        p->mutable_dst_overrides(0)->set_weight((BenchManifests::kWeightBase + bgen) * 10000);
-      }
-      brounds_kept.push_back(std::make_unique<Arrivals>(n));
-      Arrivals* round = brounds_kept.back().get();
-      bclient.SetRound(round);
-      int64_t push_ns = NowNs();
-      baseline.Push(p);
-      WaitUntil(
-          [&] {
-            return round->count() + bclient.Dropped() + bclient.Failed() >= static_cast<size_t>(n);
-          },
-          timeout);
-      bclient.SetRound(nullptr);
-      brounds.push_back(Summarize(*round, n, push_ns));
-      const RoundFigures& r = brounds.back();
-      Progress(absl::StrFormat(
-          "baseline push %d: %zu/%d streams; first %.1f ms, p50 %.1f, p99 %.1f, last %.1f ms",
-          k + 1, r.arrived, n, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
-    }
-    RoundsSummary base = SummarizeRounds(brounds);
-    const double bcpu = ProcessCpuSeconds(::getpid()) - bcpu_before;
-    const uint64_t bmsgs = bclient.Messages() - bmsgs_before;
-    bclient.CloseAll(timeout);
-    baseline.Shutdown();
-
-    report.Section("baseline: naive gRPC server, per-write serialization, same bytes, N streams");
-    report.Add("baseline_servers", "grpc::Server instances (one port)",
-               absl::GetFlag(FLAGS_baseline_servers));
-    report.Add("baseline_streams_failed", "streams failed before a first message",
-               static_cast<double>(bclient.Failed()));
-    report.Add("baseline_streams_dropped", "streams that ended before the end",
-               static_cast<double>(bclient.Dropped()));
-    report.Add("baseline_storm_last_ms", "open -> last stream's first message", bstorm.last_ms,
-               "ms", 1);
-    AddRounds(report, "baseline", base, "push");
-    const double bcpu_per_1k = bmsgs > 0 ? bcpu * 1000.0 / static_cast<double>(bmsgs) : NAN;
-    report.Add("baseline_process_cpu_s_per_1k_msgs",
-               "baseline server + client CPU per 1,000 messages (one process)", bcpu_per_1k, "s",
-               4);
-    report.Add("baseline_server_cpu_s_per_1k_msgs_est",
-               "baseline server CPU per 1,000 messages (minus our client's)",
-               bcpu_per_1k - client_cpu_per_msg * 1000.0, "s", 4);
-    report.Section("ratio (ours / baseline)");
-    report.Add("fanout_ratio", "fan-out rate ratio (first -> last)",
-               ours.fanout_rate / base.fanout_rate, "", 2);
-    report.Add("e2e_ratio", "end-to-end rate ratio (write/push -> last)",
-               ours.e2e_rate / base.e2e_rate, "", 2);
-  }
-
-  report.PrintTable(stdout);
-  std::printf("\n%s\n", report.Json().c_str());
-  std::fflush(stdout);
+  Bench(Config::FromFlags()).Run();
   return 0;
 }
 
