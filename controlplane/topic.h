@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "controlplane/fanout_pool.h"
 #include "controlplane/snapshot.h"
 
 namespace dest {
@@ -21,6 +22,8 @@ template <typename Snapshot>
 class Topic {
  public:
   using SinkT = Sink<Snapshot>;
+  // Below this many streams per part, a fan-out is not worth a thread hand-off.
+  static constexpr size_t kMinPart = 1024;
   virtual ~Topic() = default;
 
   // Adds a subscriber and returns the current snapshot (computing it if this is the first use).
@@ -50,7 +53,10 @@ class Topic {
       targets.reserve(subscribers_.size());
       for (const auto& [ptr, sink] : subscribers_) targets.push_back(sink);
     }
-    for (const auto& sink : targets) sink->Offer(next);
+    // Large fan-outs are split across cores; small ones stay on this thread.
+    FanoutPool::Default().ParallelFor(targets.size(), kMinPart, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) targets[i]->Offer(next);
+    });
     return targets.size();
   }
 
