@@ -76,7 +76,7 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   // Called once, right after construction, by the service.
   void Start(std::shared_ptr<SnapshotStream> self) {
     self_ = std::move(self);
-    service_->Register(this);
+    service_->Register(this, IsProfile());
   }
 
  protected:
@@ -195,6 +195,15 @@ class EndpointStream final : public SnapshotStream<EndpointSnapshot> {
 
 namespace {
 
+// Starts a new stream on its topic: registered, subscribed, and offered the topic's current
+// snapshot as its first message.
+template <typename Stream, typename TopicT>
+grpc::ServerWriteReactor<grpc::ByteBuffer>* Serve(std::shared_ptr<Stream> stream, TopicT& topic) {
+  stream->Start(stream);
+  stream->Offer(topic.Subscribe(stream));
+  return stream.get();
+}
+
 // A stream that is finished as soon as it starts (bad request, draining).
 class RejectedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
@@ -232,7 +241,9 @@ DestinationService::Shard& DestinationService::ShardFor(LiveStream* s) {
   return shards_[(reinterpret_cast<uintptr_t>(s) >> 6) % kShards];
 }
 
-void DestinationService::Register(LiveStream* s) {
+void DestinationService::Register(LiveStream* s, bool profile) {
+  prometheus::Gauge* g = profile ? open_profile_ : open_get_;
+  if (g != nullptr) g->Increment();
   Shard& shard = ShardFor(s);
   absl::MutexLock lock(&shard.mu);
   shard.streams.insert(s);
@@ -319,11 +330,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
   EndpointKey key{auth->service, auth->ns, auth->port, auth->instance,
                   ZoneOfNode(*store_, token.node_name)};
   auto topic = topics_->AcquireEndpoints(key);
-  auto stream = std::make_shared<EndpointStream>(this, topic);
-  stream->Start(stream);
-  if (open_get_ != nullptr) open_get_->Increment();
-  stream->Offer(topic->Subscribe(stream));
-  return stream.get();
+  return Serve(std::make_shared<EndpointStream>(this, topic), *topic);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
@@ -352,18 +359,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
   // Endpoint profiles: an instance, a pod IP, a host port.
   auto serve_endpoint = [&](const EndpointProfileKey& k) {
     auto topic = topics_->AcquireEndpointProfile(k);
-    auto stream = std::make_shared<ProfileStream>(this, nullptr, topic);
-    stream->Start(stream);
-    if (open_profile_ != nullptr) open_profile_->Increment();
-    stream->Offer(topic->Subscribe(stream));
-    return stream.get();
+    return Serve(std::make_shared<ProfileStream>(this, nullptr, topic), *topic);
   };
   auto conflict = [&](const std::string& what, const auto& objects) {
     std::vector<std::string> names;
     for (const auto& o : objects) names.push_back(o->meta.ns + "/" + o->meta.name);
-    return Reject(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                               absl::StrCat(what, " is claimed by several ", absl::StrJoin(names, ", "))),
-                  true);
+    return Reject(
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                     absl::StrCat(what, " is claimed by several ", absl::StrJoin(names, ", "))),
+        true);
   };
   ProfileKey key;
   key.port = auth->port;
@@ -402,7 +406,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
         auto pods = LivePodsAt(*store_, EndpointProfileKey::Mode::kPodIp, auth->ip, auth->port);
         if (pods.size() > 1) return conflict(absl::StrCat("IP ", auth->ip, " (as a pod IP)"), pods);
         if (pods.empty()) {
-          auto host = LivePodsAt(*store_, EndpointProfileKey::Mode::kHostPort, auth->ip, auth->port);
+          auto host =
+              LivePodsAt(*store_, EndpointProfileKey::Mode::kHostPort, auth->ip, auth->port);
           if (host.size() > 1) {
             return conflict(absl::StrCat(auth->ip, ":", auth->port, " (as a host port)"), host);
           }
@@ -419,11 +424,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
   }
   if (token.ns != key.ns) key.client_ns = token.ns;
   auto topic = topics_->AcquireProfile(key);
-  auto stream = std::make_shared<ProfileStream>(this, topic, nullptr);
-  stream->Start(stream);
-  if (open_profile_ != nullptr) open_profile_->Increment();
-  stream->Offer(topic->Subscribe(stream));
-  return stream.get();
+  return Serve(std::make_shared<ProfileStream>(this, topic, nullptr), *topic);
 }
 
 }  // namespace dest

@@ -55,7 +55,7 @@ class DestinationService final : public DestinationRawService {
   size_t OpenStreams() const;
 
   // Bookkeeping called by streams; not for other callers.
-  void Register(LiveStream* s);
+  void Register(LiveStream* s, bool profile);
   void Unregister(LiveStream* s, bool profile);
   void CountMessage(bool profile);
 

@@ -145,18 +145,9 @@ int Run(int argc, char** argv) {
     source = std::make_unique<ManifestsSource>(ManifestsSource::Options{.dir = dir}, &store,
                                                registry.get());
   } else if (source_name == "kubernetes") {
-    absl::StatusOr<KubeConfig> config;
-    std::string kubeconfig = absl::GetFlag(FLAGS_kubeconfig);
-    std::string context = absl::GetFlag(FLAGS_kube_context);
-    if (!kubeconfig.empty() || !context.empty()) {
-      config = KubeconfigConfig(
-          {kubeconfig.empty()
-               ? std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.kube/config"
-               : kubeconfig},
-          context);
-    } else {
-      config = LoadKubeConfig("", ProcessEnv(), absl::GetFlag(FLAGS_kube_service_account_dir));
-    }
+    absl::StatusOr<KubeConfig> config =
+        LoadKubeConfig(absl::GetFlag(FLAGS_kubeconfig), absl::GetFlag(FLAGS_kube_context),
+                       ProcessEnv(), absl::GetFlag(FLAGS_kube_service_account_dir));
     if (!config.ok()) {
       Fatal(absl::StrCat("-source=kubernetes: ", config.status().message(),
                          " (or run on manifests: -manifests=DIR)"));

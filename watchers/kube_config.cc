@@ -193,18 +193,22 @@ absl::StatusOr<KubeConfig> KubeconfigConfig(const std::vector<std::string>& path
   return c;
 }
 
-absl::StatusOr<KubeConfig> LoadKubeConfig(const std::string& kubeconfig_flag, const EnvLookup& env,
+absl::StatusOr<KubeConfig> LoadKubeConfig(const std::string& kubeconfig_flag,
+                                          const std::string& context, const EnvLookup& env,
                                           const std::string& sa_dir) {
-  if (!kubeconfig_flag.empty()) return KubeconfigConfig({kubeconfig_flag});
-  if (!env("KUBERNETES_SERVICE_HOST").empty()) return InClusterConfig(env, sa_dir);
+  if (!kubeconfig_flag.empty()) return KubeconfigConfig({kubeconfig_flag}, context);
+  // A context names a kubeconfig entry, so asking for one means a kubeconfig, not in-cluster.
+  if (context.empty() && !env("KUBERNETES_SERVICE_HOST").empty()) {
+    return InClusterConfig(env, sa_dir);
+  }
   std::string list = env("KUBECONFIG");
   if (!list.empty()) {
     std::vector<std::string> paths = absl::StrSplit(list, ':', absl::SkipEmpty());
-    return KubeconfigConfig(paths);
+    return KubeconfigConfig(paths, context);
   }
   std::string home = env("HOME");
   if (home.empty()) return absl::NotFoundError("no kubeconfig: HOME is not set");
-  return KubeconfigConfig({home + "/.kube/config"});
+  return KubeconfigConfig({home + "/.kube/config"}, context);
 }
 
 }  // namespace dest

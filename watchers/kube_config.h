@@ -43,8 +43,10 @@ absl::StatusOr<KubeConfig> KubeconfigConfig(const std::vector<std::string>& path
                                             const std::string& context = "");
 
 // The configuration the service uses: an explicit `kubeconfig_flag`; else in-cluster when
-// KUBERNETES_SERVICE_HOST is set; else $KUBECONFIG (colon-separated); else ~/.kube/config.
-absl::StatusOr<KubeConfig> LoadKubeConfig(const std::string& kubeconfig_flag, const EnvLookup& env,
+// KUBERNETES_SERVICE_HOST is set and no `context` is asked for; else $KUBECONFIG
+// (colon-separated); else ~/.kube/config. A non-empty `context` selects that kubeconfig context.
+absl::StatusOr<KubeConfig> LoadKubeConfig(const std::string& kubeconfig_flag,
+                                          const std::string& context, const EnvLookup& env,
                                           const std::string& sa_dir);
 
 }  // namespace dest
