@@ -64,6 +64,9 @@ ABSL_FLAG(absl::Duration, kube_watch_timeout, absl::Minutes(5),
           "watches are re-opened after a random time between this and twice this");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "how long open streams get to end after SIGTERM before the process exits");
+ABSL_FLAG(bool, print_watched_resources, false,
+          "print the Kubernetes resources -source=kubernetes watches with these flags (one JSON "
+          "line each: group, resource, verbs) and exit; the Helm chart's RBAC rules are these");
 ABSL_FLAG(int64_t, grpc_memory_limit_mb, 2048,
           "bound on gRPC transport memory (ResourceQuota), in MiB");
 
@@ -85,6 +88,16 @@ std::string GrpcListenAddress(const std::string& flag, const std::string& addr) 
   }
   if (colon == 0) return absl::StrCat("[::]", addr);
   return addr;
+}
+
+// One JSON line per watched resource: what the service needs the API server to allow, no more.
+void PrintWatchedResources(bool endpoint_slices) {
+  for (const WatchedResource& r : KubernetesSource::Resources(endpoint_slices)) {
+    std::printf(
+        "{\"group\":\"%s\",\"resource\":\"%s\",\"kind\":\"%s\",\"optional\":%s,"
+        "\"verbs\":[\"get\",\"list\",\"watch\"]}\n",
+        r.group.c_str(), r.resource.c_str(), KindName(r.kind), r.optional ? "true" : "false");
+  }
 }
 
 int Run(int argc, char** argv) {
@@ -129,6 +142,10 @@ int Run(int argc, char** argv) {
       PortSet::Parse(absl::GetFlag(FLAGS_default_opaque_ports), nullptr, &port_problems);
   if (!port_problems.empty()) Fatal(absl::StrCat("-default-opaque-ports: ", port_problems[0]));
   if (options.cluster_domain.empty()) Fatal("-cluster-domain must not be empty");
+  if (absl::GetFlag(FLAGS_print_watched_resources)) {
+    PrintWatchedResources(options.endpoint_slices);
+    return 0;
+  }
 
   auto registry = std::make_shared<prometheus::Registry>();
   Store store(registry.get());

@@ -413,6 +413,29 @@ TEST_F(EndToEndTest, AdminHealthAndReflection) {
   rs->Finish();
 }
 
+// `destctl health`, as the image check and operators use it: exit 0 only for SERVING.
+TEST_F(EndToEndTest, DestctlHealth) {
+  const char* bin = std::getenv("DEST_BIN_DIR");
+  if (bin == nullptr) bin = DEST_BIN_DIR_DEFAULT;
+  const std::string destctl = absl::StrCat(bin, "/destctl");
+  ChildProcess serving;
+  ASSERT_TRUE(serving.Start({destctl, absl::StrCat("-addr=127.0.0.1:", grpc_port_), "health"}));
+  EXPECT_EQ(serving.Wait(kWait), 0);
+  ChildProcess unknown;  // a service name the server does not know: NOT_FOUND, exit 1
+  ASSERT_TRUE(
+      unknown.Start({destctl, absl::StrCat("-addr=127.0.0.1:", grpc_port_), "health", "nope"}));
+  EXPECT_EQ(unknown.Wait(kWait), 1);
+  EXPECT_TRUE(unknown.WaitForLine({"destctl: health: NOT_FOUND"}, absl::Seconds(1)));
+  ChildProcess unreachable;  // the admin port speaks HTTP/1: no gRPC connection
+  ASSERT_TRUE(unreachable.Start(
+      {destctl, absl::StrCat("-addr=127.0.0.1:", admin_port_), "--connect-timeout=300ms",
+       "health"}));
+  EXPECT_EQ(unreachable.Wait(kWait), 1);
+  ChildProcess usage;
+  ASSERT_TRUE(usage.Start({destctl, "health", "a", "b"}));
+  EXPECT_EQ(usage.Wait(kWait), 2);
+}
+
 TEST_F(EndToEndTest, SigtermEndsStreamsWithUnavailable) {
   auto stream = Profile(kBackend);
   ASSERT_TRUE(stream->Next().has_value());

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
@@ -19,16 +20,7 @@
 namespace dest {
 namespace {
 
-// What to watch for one kind.
-struct ResourceSpec {
-  Kind kind;
-  std::string group;     // "" for the core group
-  std::string version;   // discovered for TrafficSplit
-  std::string resource;  // "services"
-  bool metadata_only = false;
-  bool optional = false;              // a CRD that may not be installed
-  std::vector<std::string> versions;  // versions understood, in preference order (optional)
-};
+using ResourceSpec = WatchedResource;
 
 std::vector<ResourceSpec> Specs(bool endpoint_slices) {
   std::vector<ResourceSpec> out = {
@@ -475,6 +467,10 @@ KubernetesSource::KubernetesSource(std::shared_ptr<KubeClient> client, Options o
 
 KubernetesSource::~KubernetesSource() { Stop(); }
 
+std::vector<WatchedResource> KubernetesSource::Resources(bool endpoint_slices) {
+  return Specs(endpoint_slices);
+}
+
 std::vector<Kind> KubernetesSource::Kinds() const {
   std::vector<Kind> kinds;
   for (const ResourceSpec& s : Specs(options_.endpoint_slices)) kinds.push_back(s.kind);
@@ -482,8 +478,15 @@ std::vector<Kind> KubernetesSource::Kinds() const {
 }
 
 absl::Status KubernetesSource::Start() {
+  std::vector<std::string> watched;
+  for (const ResourceSpec& spec : Specs(options_.endpoint_slices)) {
+    watched.push_back(spec.group.empty() ? spec.resource
+                                         : absl::StrCat(spec.resource, ".", spec.group));
+  }
   Log(LogLevel::kInfo, "watching the Kubernetes API",
-      {{"server", client_->config().server}, {"config", client_->config().origin}});
+      {{"server", client_->config().server},
+       {"config", client_->config().origin},
+       {"resources", absl::StrJoin(watched, ",")}});
   for (ResourceSpec& spec : Specs(options_.endpoint_slices)) {
     reflectors_.push_back(std::make_unique<Reflector>(this, std::move(spec)));
   }

@@ -39,8 +39,24 @@ class Counter;
 
 namespace dest {
 
+// One Kubernetes resource the source watches (get, list and watch are the only verbs it needs).
+struct WatchedResource {
+  Kind kind;
+  std::string group;     // "" for the core group
+  std::string version;   // "" when discovered from the API (TrafficSplit)
+  std::string resource;  // "services"
+  bool metadata_only = false;
+  bool optional = false;              // a CRD that may not be installed
+  std::vector<std::string> versions;  // versions understood, in preference order (optional)
+};
+
 class KubernetesSource : public Source {
  public:
+  // The resources watched with `endpoint_slices` (the -enable-endpoint-slices flag): the single
+  // list from which the reflectors, the startup log and `destination -print-watched-resources`
+  // (and through it the Helm chart's RBAC check) derive.
+  static std::vector<WatchedResource> Resources(bool endpoint_slices);
+
   struct Options {
     bool endpoint_slices = true;  // watch EndpointSlices (true) or Endpoints (false)
     int page_size = 500;

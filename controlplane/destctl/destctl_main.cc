@@ -2,12 +2,14 @@
 //
 //   destctl [flags] get AUTHORITY       streams Destination/Get
 //   destctl [flags] profile AUTHORITY   streams Destination/GetProfile
+//   destctl [flags] health [SERVICE]    asks grpc.health.v1.Health/Check once ("" = the server)
 //
 // Every message received is printed as one line of JSON (protobuf's JSON mapping) and flushed at
 // once, so the output can be piped or tailed while the stream is open.
 //
 // Exit codes: 0 when the stream ends with OK, on SIGINT/SIGTERM, or when --timeout elapses;
-// 1 when the service cannot be reached or the stream ends with an error status; 2 on usage errors.
+// 1 when the service cannot be reached or the stream ends with an error status, and for `health`
+// when the answer is not SERVING; 2 on usage errors.
 
 #include <pthread.h>
 
@@ -33,6 +35,7 @@
 #include "destination.grpc.pb.h"
 #include "destination.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(std::string, addr, "localhost:8086", "Address of the destination service's gRPC port");
@@ -54,7 +57,10 @@ using ::io::linkerd::proxy::destination::DestinationProfile;
 using ::io::linkerd::proxy::destination::GetDestination;
 using ::io::linkerd::proxy::destination::Update;
 
-constexpr char kUsage[] = "usage: destctl [flags] get|profile AUTHORITY";
+constexpr char kUsage[] = "usage: destctl [flags] get|profile AUTHORITY | health [SERVICE]";
+
+// How long `health` waits for its answer once connected, when --timeout is 0.
+constexpr absl::Duration kDefaultHealthTimeout = absl::Seconds(5);
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -235,6 +241,28 @@ int Run(const std::string& command, const std::string& authority) {
     return kExitFailure;
   }
 
+  if (command == "health") {
+    const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
+    context.set_deadline(absl::ToChronoTime(
+        absl::Now() + (timeout > absl::ZeroDuration() ? timeout : kDefaultHealthTimeout)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(authority);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status =
+        grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
+    watcher.Shutdown();
+    if (!status.ok()) {
+      std::fprintf(
+          stderr, "destctl: health: %s: %s\n",
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+          status.error_message().c_str());
+      return kExitFailure;
+    }
+    if (!PrintJsonLine(response)) return kExitFailure;
+    return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kExitOk
+                                                                                : kExitFailure;
+  }
+
   GetDestination request;
   request.set_scheme("k8s");
   request.set_path(authority);
@@ -295,9 +323,13 @@ int main(int argc, char** argv) {
       "\n--context-token and --connect-timeout may also be spelled with '_' as listed below.");
   destctl::NormalizeFlagSpelling(argc, argv);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 3) return destctl::Usage("expected a command and an authority");
+  if (args.size() < 2) return destctl::Usage("expected a command");
   const std::string command = args[1];
-  if (command != "get" && command != "profile") {
+  if (command == "health") {
+    if (args.size() > 3) return destctl::Usage("health takes at most one service name");
+  } else if (command == "get" || command == "profile") {
+    if (args.size() != 3) return destctl::Usage("expected a command and an authority");
+  } else {
     return destctl::Usage(("unknown command \"" + command + "\"").c_str());
   }
   if (absl::GetFlag(FLAGS_timeout) < absl::ZeroDuration()) {
@@ -306,5 +338,5 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_connect_timeout) < absl::ZeroDuration()) {
     return destctl::Usage("--connect-timeout must not be negative");
   }
-  return destctl::Run(command, args[2]);
+  return destctl::Run(command, args.size() > 2 ? args[2] : "");
 }
