@@ -91,13 +91,10 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
  private:
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_) return;
-    if (pending_finish_) {
-      finished_ = true;
-      Finish(*pending_finish_);
-      pending_finish_.reset();
+    if (closing_) {
+      FinishIfIdleLocked();
       return;
     }
-    if (closing_) return;
     if (next_ >= batch_.count) {
       next_ = 0;
       batch_ = MessageBatch();
@@ -111,15 +108,22 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     StartWrite(batch_.messages[next_++]);
   }
 
+  // Closes the stream with `status` (the first status asked for wins). Finish waits for the write
+  // in flight, if any: every path that ends a write (OnWriteDone, ok or not) comes back here
+  // through FinishIfIdleLocked, so a close never waits on a write that has already ended.
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (closing_) return;
-    closing_ = true;
-    if (writing_) {
-      pending_finish_ = status;  // finished in OnWriteDone
-      return;
+    if (!closing_) {
+      closing_ = true;
+      pending_finish_ = status;
     }
+    FinishIfIdleLocked();
+  }
+
+  void FinishIfIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
     finished_ = true;
-    Finish(status);
+    Finish(*pending_finish_);
+    pending_finish_.reset();
   }
 
   DestinationService* const service_;
@@ -129,7 +133,7 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   std::shared_ptr<const Snapshot> sent_ ABSL_GUARDED_BY(mu_);    // last one fully queued
   MessageBatch batch_ ABSL_GUARDED_BY(mu_);  // messages from the previous sent_ to sent_
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;     // the next one to write
-  std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);  // set with closing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

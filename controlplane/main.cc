@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -20,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "controlplane/admin_server.h"
@@ -90,6 +93,29 @@ std::string GrpcListenAddress(const std::string& flag, const std::string& addr) 
   return addr;
 }
 
+// How long gRPC gets, past the shutdown deadline, to end the calls it cancelled.
+constexpr absl::Duration kShutdownStraggle = absl::Seconds(2);
+
+// Waits for SIGTERM or SIGINT and returns it. SIGHUP is not a stop signal here: both sources
+// follow their inputs live, so there is nothing to reload; it is logged and ignored rather than
+// killing the process without a drain (its default action).
+int WaitForStopSignal(const sigset_t& signals) {
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    Log(LogLevel::kInfo, "SIGHUP ignored: the service follows its sources live; SIGTERM stops it");
+  }
+}
+
+// Runs on its own thread once shutdown has begun: a second SIGTERM or SIGINT exits at once.
+void ExitOnSecondSignal(sigset_t signals) {
+  const int sig = WaitForStopSignal(signals);
+  Log(LogLevel::kWarn, "second stop signal: exiting without waiting for the drain",
+      {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  std::_Exit(1);
+}
+
 // One JSON line per watched resource: what the service needs the API server to allow, no more.
 void PrintWatchedResources(bool endpoint_slices) {
   for (const WatchedResource& r : KubernetesSource::Resources(endpoint_slices)) {
@@ -112,6 +138,7 @@ int Run(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::SetProgramUsageMessage(
@@ -232,10 +259,10 @@ int Run(int argc, char** argv) {
        {"admin_port", admin.port()},
        {"version", DEST_VERSION}});
 
-  int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
-  }
+  const int sig = WaitForStopSignal(signals);
   Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // From here on a second SIGTERM or SIGINT ends the process at once.
+  std::thread(ExitOnSecondSignal, signals).detach();
   serving = false;
   health.SetServing(false);
   destination.Drain();
@@ -243,13 +270,26 @@ int Run(int argc, char** argv) {
   // Our streams end as soon as their last write completes; wait for that (bounded by the grace),
   // then give in-flight unary calls a moment. gRPC would otherwise also wait for idle client
   // connections to close, holding every shutdown for the whole grace period.
-  absl::Time grace_end = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
+  const absl::Time grace_end = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
   while (destination.OpenStreams() > 0 && absl::Now() < grace_end) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  absl::Time unary_end = std::min(grace_end, absl::Now() + absl::Milliseconds(250));
-  server->Shutdown(absl::ToChronoTime(unary_end));
-  server->Wait();
+  const absl::Time unary_end = std::min(grace_end, absl::Now() + absl::Milliseconds(250));
+  // Shutdown cancels every call still open at its deadline, then waits for all of them to end.
+  // That wait is bounded too: a call that never ends must not keep the process alive.
+  absl::Notification server_stopped;
+  std::thread stopper([&] {
+    server->Shutdown(absl::ToChronoTime(unary_end));
+    server->Wait();
+    server_stopped.Notify();
+  });
+  if (!server_stopped.WaitForNotificationWithTimeout(
+          std::max(unary_end - absl::Now(), absl::ZeroDuration()) + kShutdownStraggle)) {
+    Log(LogLevel::kWarn, "shutdown abandoned: calls still open after the grace period",
+        {{"open_streams", destination.OpenStreams()}});
+    std::_Exit(1);
+  }
+  stopper.join();
   source->Stop();
   admin.Stop();
   Log(LogLevel::kInfo, "stopped");

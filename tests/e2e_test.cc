@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -17,6 +18,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/raw_h2_client.h"
 #include "tests/test_process.h"
 
 namespace dest::testing {
@@ -103,9 +105,12 @@ class EndToEndTest : public ::testing::Test {
     dir_ = MakeTempDir();
     ASSERT_FALSE(dir_.empty());
     fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_, fs::copy_options::recursive);
-    ASSERT_TRUE(
-        server_.Start({absl::StrCat(bin, "/destination"), "-manifests=" + dir_, "-addr=127.0.0.1:0",
-                       "-admin-addr=127.0.0.1:0", "-log-format=json", "-log-level=debug"}));
+    Prepare();
+    std::vector<std::string> argv = {absl::StrCat(bin, "/destination"), "-manifests=" + dir_,
+                                     "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
+                                     "-log-format=json", "-log-level=debug"};
+    for (const std::string& flag : ExtraFlags()) argv.push_back(flag);
+    ASSERT_TRUE(server_.Start(argv));
     auto serving = server_.WaitForLine({"\"msg\":\"serving\""}, kWait);
     ASSERT_TRUE(serving.has_value()) << "server did not start";
     ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port_));
@@ -115,6 +120,10 @@ class EndToEndTest : public ::testing::Test {
     stub_ = pb::Destination::NewStub(channel_);
   }
   void TearDown() override { RemoveTree(dir_); }
+  // Flags added to the server's command line by derived fixtures.
+  virtual std::vector<std::string> ExtraFlags() const { return {}; }
+  // Runs before the server starts, with the example copied into dir_.
+  virtual void Prepare() {}
 
   std::unique_ptr<StreamReader<pb::DestinationProfile>> Profile(const std::string& authority,
                                                                 const std::string& token = "") {
@@ -447,6 +456,154 @@ TEST_F(EndToEndTest, SigtermEndsStreamsWithUnavailable) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0);
   EXPECT_TRUE(server_.WaitForLine({"\"msg\":\"stopped\""}, absl::Seconds(1)));
+}
+
+// Manifests an attacker (or a typo) could write: each is rejected with its file and line, the
+// service keeps serving, and the rest of the directory is unaffected.
+const char kRecursiveAlias[] =
+    "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
+    "metadata: {name: backend-svc.trafficsplit-sample.svc.cluster.local, namespace: "
+    "trafficsplit-sample}\n"
+    "spec:\n  routes:\n  - name: r\n    condition: &c {method: GET, not: *c}\n";
+
+std::string AliasBomb() {
+  std::string yaml =
+      "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
+      "metadata: {name: failing-svc.trafficsplit-sample.svc.cluster.local, namespace: "
+      "trafficsplit-sample}\n"
+      "spec:\n  routes:\n  - name: r\n    condition:\n      all:\n      - &a0 {method: GET}\n";
+  for (int level = 1; level <= 9; ++level) {
+    yaml += absl::StrCat("      - &a", level, " {all: [");
+    for (int i = 0; i < 10; ++i) yaml += absl::StrCat(i ? ", " : "", "*a", level - 1);
+    yaml += "]}\n";
+  }
+  return yaml;
+}
+
+class HostileManifestsAtStartTest : public EndToEndTest {
+ protected:
+  void Prepare() override {
+    WriteFile(dir_ + "/recursive.yaml", kRecursiveAlias);
+    WriteFile(dir_ + "/bomb.yaml", AliasBomb());
+  }
+};
+
+// With the files present from the start, the service starts (no crash loop) and serves the rest.
+TEST_F(HostileManifestsAtStartTest, ServiceStartsAndServesTheRest) {
+  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "recursive.yaml:7", "nested deeper"}, kWait));
+  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "bomb.yaml", "alias"}, kWait));
+  auto stream = Profile(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->dst_overrides_size(), 2);  // the example's TrafficSplit still applies
+}
+
+TEST_F(EndToEndTest, HostileManifestsWrittenLaterAreRejected) {
+  auto stream = Profile(kBackend);
+  ASSERT_TRUE(stream->Next().has_value());
+  WriteFile(dir_ + "/recursive.yaml", kRecursiveAlias);
+  WriteFile(dir_ + "/bomb.yaml", AliasBomb());
+  WriteFile(dir_ + "/utf8.yaml",
+            "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
+            "metadata: {name: backend-svc.trafficsplit-sample.svc.cluster.local, namespace: "
+            "trafficsplit-sample}\nspec:\n  routes:\n  - name: \"bad\xff\"\n"
+            "    condition: {method: GET}\n");
+  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "recursive.yaml:7"}, kWait));
+  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "bomb.yaml"}, kWait));
+  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "utf8.yaml:6", "invalid UTF-8"}, kWait));
+  EXPECT_FALSE(stream->Next(absl::Milliseconds(300)).has_value()) << "a rejected file changed it";
+  auto again = Profile(kBackend);
+  EXPECT_TRUE(again->Next().has_value());
+}
+
+// SIGHUP's default action would kill the service without a drain; it is logged and ignored.
+TEST_F(EndToEndTest, SighupIsLoggedAndIgnored) {
+  server_.Signal(SIGHUP);
+  EXPECT_TRUE(server_.WaitForLine({"SIGHUP ignored"}, kWait));
+  auto stream = Profile(kBackend);
+  EXPECT_TRUE(stream->Next().has_value()) << "the service stopped serving after SIGHUP";
+}
+
+// Clients that stall the server's writes (a flow-control window of 0, never read) and then
+// vanish or linger: their streams must be released and must not hold shutdown.
+class HostileClientTest : public EndToEndTest {
+ protected:
+  std::vector<std::string> ExtraFlags() const override { return {"-shutdown-grace=1s"}; }
+
+  // destination_streams, summed over both RPCs; -1 when /metrics cannot be read.
+  double OpenStreamsGauge() {
+    auto [status, body] = HttpGet(admin_port_, "/metrics");
+    if (status != 200) return -1;
+    double total = 0;
+    static const std::regex kLine(R"(^destination_streams\{[^}]*\} ([0-9.e+]+)$)");
+    std::smatch m;
+    std::istringstream lines(body);
+    for (std::string line; std::getline(lines, line);) {
+      if (std::regex_match(line, m, kLine)) total += std::stod(m[1].str());
+    }
+    return total;
+  }
+  bool WaitForGauge(double want, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (OpenStreamsGauge() == want) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+  // `connections` raw clients, each with `per` GetProfile streams whose first write stalls.
+  std::vector<std::unique_ptr<RawH2Client>> Stall(int connections, int per) {
+    pb::GetDestination req;
+    req.set_scheme("k8s");
+    req.set_path(kBackend);
+    std::vector<std::unique_ptr<RawH2Client>> clients;
+    for (int i = 0; i < connections; ++i) {
+      auto c = std::make_unique<RawH2Client>();
+      absl::Status s = c->Connect(grpc_port_, /*stream_window=*/0);
+      EXPECT_TRUE(s.ok()) << s;
+      s = c->OpenStreams("/io.linkerd.proxy.destination.Destination/GetProfile",
+                         req.SerializeAsString(), per);
+      EXPECT_TRUE(s.ok()) << s;
+      clients.push_back(std::move(c));
+    }
+    return clients;
+  }
+};
+
+TEST_F(HostileClientTest, VanishedClientsReleaseTheirStreams) {
+  auto clients = Stall(4, 250);
+  ASSERT_TRUE(WaitForGauge(1000, kWait)) << OpenStreamsGauge();
+  for (auto& c : clients) c->Close();  // vanish with the server's writes in flight
+  EXPECT_TRUE(WaitForGauge(0, absl::Seconds(5))) << OpenStreamsGauge() << " streams still open";
+  server_.Signal(SIGTERM);
+  EXPECT_EQ(server_.Wait(absl::Seconds(5)), 0);
+}
+
+TEST_F(HostileClientTest, StalledClientsDoNotHoldShutdown) {
+  auto clients = Stall(2, 100);
+  ASSERT_TRUE(WaitForGauge(200, kWait)) << OpenStreamsGauge();
+  const absl::Time start = absl::Now();
+  server_.Signal(SIGTERM);
+  // -shutdown-grace=1s: the stalled streams are cancelled at the grace's end.
+  EXPECT_EQ(server_.Wait(absl::Seconds(6)), 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));
+  EXPECT_TRUE(server_.WaitForLine({"\"msg\":\"stopped\""}, absl::Seconds(1)));
+}
+
+class LongGraceTest : public HostileClientTest {
+ protected:
+  std::vector<std::string> ExtraFlags() const override { return {"-shutdown-grace=60s"}; }
+};
+
+TEST_F(LongGraceTest, SecondSigtermExitsAtOnce) {
+  auto clients = Stall(1, 10);  // keep the drain waiting for the whole grace
+  ASSERT_TRUE(WaitForGauge(10, kWait)) << OpenStreamsGauge();
+  server_.Signal(SIGTERM);
+  ASSERT_TRUE(server_.WaitForLine({"shutting down"}, kWait));
+  EXPECT_FALSE(server_.Wait(absl::Milliseconds(300)).has_value()) << "the drain did not wait";
+  server_.Signal(SIGTERM);
+  EXPECT_EQ(server_.Wait(absl::Seconds(3)), 1);
+  EXPECT_TRUE(server_.WaitForLine({"second stop signal"}, absl::Seconds(1)));
 }
 
 }  // namespace

@@ -9,8 +9,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "watchers/decode_node.h"
+#include "watchers/json_decoder.h"
 #include "watchers/objects.h"
 
 namespace dest {
@@ -1167,6 +1172,110 @@ TEST(DecodeObjectTest, DecodeObjectAsFillsMissingKind) {
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(KindOf(*o), Kind::kPod);
   EXPECT_EQ(DecodeObject(item).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace dest
+
+// --- Hostile YAML: bounded before decoding.
+
+namespace dest {
+namespace {
+
+constexpr char kProfileHead[] =
+    "apiVersion: linkerd.io/v1alpha2\n"
+    "kind: ServiceProfile\n"
+    "metadata: {name: web.default.svc.cluster.local, namespace: default}\n"
+    "spec:\n"
+    "  routes:\n"
+    "  - name: r\n";
+
+// An alias inside its own anchor: decoding it would recurse without end.
+TEST(HostileYamlTest, RecursiveAliasIsRejectedWithItsLine) {
+  const std::string error =
+      ParseError(std::string(kProfileHead) + "    condition: &c {method: GET, not: *c}\n");
+  EXPECT_THAT(error, ::testing::StartsWith("m.yaml:7: "));
+  EXPECT_THAT(error, ::testing::HasSubstr("nested deeper than 64 levels"));
+}
+
+// Nine levels of ten aliases: 10^9 nodes from under a kilobyte.
+TEST(HostileYamlTest, AliasBombIsRejectedQuickly) {
+  std::string yaml = std::string(kProfileHead) + "    condition:\n      all:\n";
+  yaml += "      - &a0 {method: GET}\n";
+  for (int level = 1; level <= 9; ++level) {
+    yaml += absl::StrCat("      - &a", level, " {all: [");
+    for (int i = 0; i < 10; ++i) yaml += absl::StrCat(i ? ", " : "", "*a", level - 1);
+    yaml += "]}\n";
+  }
+  ASSERT_LT(yaml.size(), 1200u);
+  const absl::Time start = absl::Now();
+  const std::string error = ParseError(yaml);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_THAT(error, ::testing::HasSubstr("aliases expand to more than 100000 nodes"));
+}
+
+TEST(HostileYamlTest, DeepNestingIsRejected) {
+  std::string deep = "x: ";
+  for (int i = 0; i < 200; ++i) deep += "[";
+  for (int i = 0; i < 200; ++i) deep += "]";
+  EXPECT_THAT(ParseError("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n" + deep + "\n"),
+              ::testing::HasSubstr("nested deeper than 64 levels"));
+}
+
+// Conditions are bounded in the decoder itself too, for JSON (no aliases, parser depth only).
+TEST(HostileYamlTest, ConditionDepthIsBoundedForJson) {
+  std::string cond = R"({"method":"GET"})";
+  for (int i = 0; i < 40; ++i) cond = absl::StrCat(R"({"not":)", cond, "}");
+  const std::string json = absl::StrCat(
+      R"({"apiVersion":"linkerd.io/v1alpha2","kind":"ServiceProfile","metadata":{"name":"a","namespace":"b"},"spec":{"routes":[{"name":"r","condition":)",
+      cond, "}]}}");
+  absl::StatusOr<AnyObject> o = DecodeJsonObject(json, "", "");
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), ::testing::HasSubstr("conditions nested deeper than 32"));
+}
+
+// Honest anchors still work: a shared condition used twice.
+TEST(HostileYamlTest, OrdinaryAnchorsStillDecode) {
+  auto sp = ParseOne<ServiceProfile>(
+      std::string(kProfileHead) +
+      "    condition: &get {method: GET, pathRegex: /a}\n"
+      "  - name: r2\n"
+      "    condition: *get\n");
+  ASSERT_EQ(sp->routes.size(), 2u);
+  ASSERT_TRUE(sp->routes[1].condition.has_value());
+  EXPECT_EQ(sp->routes[1].condition->method, "GET");
+}
+
+}  // namespace
+}  // namespace dest
+
+namespace dest {
+namespace {
+
+TEST(Utf8Test, WellFormedOnly) {
+  for (const char* good : {"", "plain", "caf\xc3\xa9", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+                           "\xe2\x82\xac", "\xed\x9f\xbf"}) {
+    EXPECT_TRUE(decode_text::IsUtf8(good)) << good;
+  }
+  for (const char* bad : {"\xff", "\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "a\xc3", "\xc3("}) {
+    EXPECT_FALSE(decode_text::IsUtf8(bad)) << ::testing::PrintToString(std::string(bad));
+  }
+}
+
+// Invalid UTF-8 never reaches the store, so never the wire: the object is rejected with its line
+// and field.
+TEST(Utf8Test, InvalidStringsRejectTheObject) {
+  EXPECT_EQ(ParseError("apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
+                       "metadata: {name: web.default.svc.cluster.local, namespace: default}\n"
+                       "spec:\n  routes:\n  - name: \"r\xff\"\n"),
+            "m.yaml:6: spec.routes[0].name: invalid UTF-8");
+  EXPECT_EQ(ParseError("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\n"
+                       "spec:\n  serviceAccountName: \"sa\xc0\xaf\"\n"),
+            "m.yaml:5: spec.serviceAccountName: invalid UTF-8");
+  EXPECT_THAT(ParseError("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  labels:\n"
+                         "    \"k\xed\xa0\x80\": v\n"),
+              ::testing::HasSubstr("metadata.labels: invalid UTF-8 in a key"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -63,6 +64,47 @@ std::optional<YAML::Mark> FindStuckDocument(const std::string& text) {
   return std::nullopt;
 }
 
+// Depth-first over the document graph, counting every visit (an alias's target is visited again
+// each time, which is what the decoder would do), stopping at the first bound exceeded.
+class YamlShapeWalk {
+ public:
+  YamlShapeWalk(const YamlShapeLimits& limits, size_t file_bytes)
+      : limits_(limits),
+        max_nodes_(std::max(limits.min_max_nodes, limits.max_nodes_per_byte * file_bytes)) {}
+
+  std::optional<YamlShapeError> Walk(const YAML::Node& node, int depth) {
+    if (++visited_ > max_nodes_) {
+      return Error(node, absl::StrCat("YAML aliases expand to more than ", max_nodes_,
+                                      " nodes; refusing to decode it (an alias bomb?)"));
+    }
+    if (depth > limits_.max_depth) {
+      return Error(node, absl::StrCat("YAML nested deeper than ", limits_.max_depth,
+                                      " levels (or an alias inside its own anchor)"));
+    }
+    if (node.IsMap()) {
+      for (const auto& kv : node) {
+        if (auto e = Walk(kv.first, depth + 1)) return e;
+        if (auto e = Walk(kv.second, depth + 1)) return e;
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (auto e = Walk(item, depth + 1)) return e;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static std::optional<YamlShapeError> Error(const YAML::Node& node, std::string message) {
+    const int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+    return YamlShapeError{line, std::move(message)};
+  }
+
+  const YamlShapeLimits& limits_;
+  const size_t max_nodes_;
+  size_t visited_ = 0;
+};
+
 // The 1-based line of a yaml-cpp exception, 0 when unknown.
 int LineOf(const YAML::Exception& e) { return e.mark.line >= 0 ? e.mark.line + 1 : 0; }
 
@@ -85,6 +127,11 @@ bool IsList(const YamlDecodeNode& doc, std::string_view kind) {
 }
 
 }  // namespace
+
+std::optional<YamlShapeError> CheckYamlShape(const YAML::Node& doc, size_t file_bytes,
+                                             const YamlShapeLimits& limits) {
+  return YamlShapeWalk(limits, file_bytes).Walk(doc, 0);
+}
 
 absl::StatusOr<AnyObject> DecodeObject(const YAML::Node& node) {
   return DecodeObjectWithDefaults(node, "", "");
@@ -134,6 +181,9 @@ absl::StatusOr<DecodedManifest> ParseManifest(std::string_view file_name,
   };
   for (const YAML::Node& doc_node : docs) {
     if (doc_node.IsNull() || (doc_node.IsMap() && doc_node.size() == 0)) continue;  // empty
+    if (std::optional<YamlShapeError> shape = CheckYamlShape(doc_node, text.size())) {
+      return error(shape->line, shape->message);
+    }
     const YamlDecodeNode doc(doc_node);
     try {
       std::string kind;

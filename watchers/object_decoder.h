@@ -13,6 +13,8 @@
 #ifndef WATCHERS_OBJECT_DECODER_H_
 #define WATCHERS_OBJECT_DECODER_H_
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,26 @@ struct DecodedManifest {
   // `apiVersion/kind` of every document skipped because its kind is not watched ("v1/ConfigMap").
   std::vector<std::string> skipped;
 };
+
+// Bounds on the shape of one YAML document, checked before it is decoded. yaml-cpp resolves an
+// alias to the node its anchor names, so a document is a graph: an alias inside its own anchor
+// makes a cycle (decoding it would recurse without end), and aliases of aliases expand
+// exponentially (nine levels of ten aliases are 10^9 nodes in 760 bytes).
+struct YamlShapeLimits {
+  int max_depth = 64;  // nesting of maps and lists
+  // Nodes visited with every alias expanded, per byte of the file (plus a floor): an alias-free
+  // document visits fewer nodes than it has bytes, so this leaves room for honest anchors only.
+  size_t max_nodes_per_byte = 10;
+  size_t min_max_nodes = 100000;
+};
+
+// The first bound `doc` exceeds, with the line where it did, or nullopt.
+struct YamlShapeError {
+  int line = 0;  // 1-based, 0 when unknown
+  std::string message;
+};
+std::optional<YamlShapeError> CheckYamlShape(const YAML::Node& doc, size_t file_bytes,
+                                             const YamlShapeLimits& limits = {});
 
 // Decodes one object node (a map with apiVersion, kind, metadata...). Returns kNotFound when the
 // kind is not one the service watches (the caller counts it as skipped), kInvalidArgument with

@@ -123,7 +123,7 @@ class Decoder {
     if (v.is_null()) {
       out.clear();
     } else if (v.is_scalar()) {
-      v.scalar_text(out);
+      ReadText(v, path, out);
     } else {
       Fail(v, path, "expected a string");
     }
@@ -133,9 +133,19 @@ class Decoder {
   void ReadScalarText(const N& v, const Path& path, std::string& out) {
     if (!ok()) return;
     if (v.is_scalar()) {
-      v.scalar_text(out);
+      ReadText(v, path, out);
     } else if (!v.is_null()) {
       Fail(v, path, "expected a quantity (an integer or a string)");
+    }
+  }
+
+  // The text of scalar `v`, which must be UTF-8: every string the service keeps may reach a
+  // protobuf string field, and a message with invalid UTF-8 cannot be decoded by proxies.
+  void ReadText(const N& v, const Path& path, std::string& out) {
+    v.scalar_text(out);
+    if (!decode_text::IsUtf8(out)) {
+      out.clear();
+      Fail(v, path, "invalid UTF-8");
     }
   }
 
@@ -203,7 +213,7 @@ class Decoder {
           return;
         }
         out = IntOrString{.is_int = false, .int_value = 0, .str_value = {}};
-        v.scalar_text(out.str_value);
+        ReadText(v, path, out.str_value);
         return;
     }
   }
@@ -250,6 +260,10 @@ class Decoder {
     v->for_each_member([&](std::optional<std::string_view> name, const N& value) {
       if (!name) {
         Fail(value, p, "expected string keys");
+        return false;
+      }
+      if (!decode_text::IsUtf8(*name)) {
+        Fail(value, p, "invalid UTF-8 in a key");
         return false;
       }
       ReadString(value, p.Field(*name), out[std::string(*name)]);
@@ -561,31 +575,45 @@ std::shared_ptr<const T> DecodeMetaOnly(Decoder<N>& d, const N& obj, const Path&
 
 // --- ServiceProfile.
 
+// How deep route and response conditions may nest (all/any/not): far beyond any real profile,
+// and a bound on the decoder's recursion whatever the input (JSON has no aliases, but is only
+// bounded by the parser's depth).
+inline constexpr int kMaxConditionDepth = 32;
+
 template <DecodeNode N>
-void DecodeRequestMatch(Decoder<N>& d, const N& v, const Path& p, RequestMatchSpec& out) {
-  if (!d.ExpectMap(v, p)) return;
-  auto sub = [&d](const N& sv, const Path& sp, RequestMatchSpec& o) {
-    DecodeRequestMatch(d, sv, sp, o);
+bool ConditionTooDeep(Decoder<N>& d, const N& v, const Path& p, int depth) {
+  if (depth <= kMaxConditionDepth) return false;
+  d.Fail(v, p, absl::StrCat("conditions nested deeper than ", kMaxConditionDepth, " levels"));
+  return true;
+}
+
+template <DecodeNode N>
+void DecodeRequestMatch(Decoder<N>& d, const N& v, const Path& p, RequestMatchSpec& out,
+                        int depth = 0) {
+  if (ConditionTooDeep(d, v, p, depth) || !d.ExpectMap(v, p)) return;
+  auto sub = [&d, depth](const N& sv, const Path& sp, RequestMatchSpec& o) {
+    DecodeRequestMatch(d, sv, sp, o, depth + 1);
   };
   d.List(v, "all", p, out.all, sub);
   d.List(v, "any", p, out.any, sub);
   if (auto n = d.Map(v, "not", p)) {
-    DecodeRequestMatch(d, *n, p.Field("not"), out.not_.emplace_back());
+    DecodeRequestMatch(d, *n, p.Field("not"), out.not_.emplace_back(), depth + 1);
   }
   d.OptString(v, "pathRegex", p, out.path_regex);
   d.OptString(v, "method", p, out.method);
 }
 
 template <DecodeNode N>
-void DecodeResponseMatch(Decoder<N>& d, const N& v, const Path& p, ResponseMatchSpec& out) {
-  if (!d.ExpectMap(v, p)) return;
-  auto sub = [&d](const N& sv, const Path& sp, ResponseMatchSpec& o) {
-    DecodeResponseMatch(d, sv, sp, o);
+void DecodeResponseMatch(Decoder<N>& d, const N& v, const Path& p, ResponseMatchSpec& out,
+                         int depth = 0) {
+  if (ConditionTooDeep(d, v, p, depth) || !d.ExpectMap(v, p)) return;
+  auto sub = [&d, depth](const N& sv, const Path& sp, ResponseMatchSpec& o) {
+    DecodeResponseMatch(d, sv, sp, o, depth + 1);
   };
   d.List(v, "all", p, out.all, sub);
   d.List(v, "any", p, out.any, sub);
   if (auto n = d.Map(v, "not", p)) {
-    DecodeResponseMatch(d, *n, p.Field("not"), out.not_.emplace_back());
+    DecodeResponseMatch(d, *n, p.Field("not"), out.not_.emplace_back(), depth + 1);
   }
   if (auto s = d.Map(v, "status", p)) {
     const Path sp = p.Field("status");

@@ -94,6 +94,7 @@ class YamlDecodeNode {
 
 static_assert(DecodeNode<YamlDecodeNode>);
 
+
 }  // namespace dest
 
 #endif  // WATCHERS_YAML_DECODE_NODE_H_

@@ -148,7 +148,7 @@ podman stop -t "$STOP_TIMEOUT" "$CONTAINER" >/dev/null
 elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$CONTAINER")
 echo "   stopped in $elapsed_ms ms, exit code $exit_code"
-podman logs "$CONTAINER" 2>&1 | grep -q '"stopped"\|msg=stopped\|stopped' || fail "no 'stopped' log line"
+podman logs "$CONTAINER" 2>&1 | grep -q '"msg":"stopped"' || fail "no 'stopped' log line"
 [ "$exit_code" = 0 ] || { podman logs "$CONTAINER" | tail -20; fail "exit code $exit_code, want 0"; }
 [ "$elapsed_ms" -lt $((MAX_STOP_SECONDS * 1000)) ] || fail "stop took $elapsed_ms ms (limit ${MAX_STOP_SECONDS}s)"
 stage_done
