@@ -94,7 +94,6 @@ class YamlDecodeNode {
 
 static_assert(DecodeNode<YamlDecodeNode>);
 
-
 }  // namespace dest
 
 #endif  // WATCHERS_YAML_DECODE_NODE_H_
