@@ -75,7 +75,7 @@ int Reply(mg_connection* conn, int status, const char* content_type, std::string
   mg_response_header_add(conn, "Content-Type", content_type, -1);
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-  if (allow_get) mg_response_header_add(conn, "Allow", "GET", -1);
+  if (allow_get) mg_response_header_add(conn, "Allow", "GET, HEAD", -1);
   {
     // civetweb formats the Date header with gmtime(), whose static buffer races between worker
     // threads; serialize it (admin traffic is light).
@@ -169,8 +169,15 @@ absl::Status AdminServer::Start() {
   // clang-format off
   const char* config[] = {
       "listening_ports", listening->c_str(),
-      "num_threads", "4",
-      "request_timeout_ms", "10000",
+      // Probes must answer under idle or slow (slowloris) connections: each such connection
+      // holds a worker until request_timeout_ms, so there are many workers and the timeout is
+      // short (a probe or a scrape sends its request at once; it also bounds each write). With
+      // more hostile connections than workers, a probe waits about
+      // (hostile - workers) / workers x timeout. Measured in tests/admin_server_test.cc
+      // (AdminServerTest.ProbesAnswerUnderSlowClients) and docs/reliability.md.
+      "num_threads", "64",
+      "request_timeout_ms", "500",
+      "connection_queue", "256",
       "enable_directory_listing", "no",
       "enable_keep_alive", "no",
       nullptr,
@@ -319,7 +326,7 @@ int AdminServer::Serve(mg_connection* conn) const {
   if (path != "/metrics" && path != "/live" && path != "/ready") {
     return Reply(conn, 404, kTextPlain, "not found\n", head);
   }
-  if (method != "GET") {
+  if (method != "GET" && !head) {
     return Reply(conn, 405, kTextPlain, "method not allowed\n", head, /*allow_get=*/true);
   }
   if (path == "/live") return Reply(conn, 200, kTextPlain, "ok\n", head);

@@ -218,8 +218,8 @@ class RejectedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 }  // namespace
 
 DestinationService::DestinationService(const Store* store, TopicRegistry* topics,
-                                       prometheus::Registry* registry)
-    : store_(store), topics_(topics) {
+                                       prometheus::Registry* registry, Limits limits)
+    : store_(store), topics_(topics), limits_(limits) {
   if (registry == nullptr) return;
   auto& open = prometheus::BuildGauge()
                    .Name("destination_streams")
@@ -246,6 +246,7 @@ DestinationService::Shard& DestinationService::ShardFor(LiveStream* s) {
 }
 
 void DestinationService::Register(LiveStream* s, bool profile) {
+  open_.fetch_add(1, std::memory_order_relaxed);
   prometheus::Gauge* g = profile ? open_profile_ : open_get_;
   if (g != nullptr) g->Increment();
   Shard& shard = ShardFor(s);
@@ -254,6 +255,7 @@ void DestinationService::Register(LiveStream* s, bool profile) {
 }
 
 void DestinationService::Unregister(LiveStream* s, bool profile) {
+  open_.fetch_sub(1, std::memory_order_relaxed);
   prometheus::Gauge* g = profile ? open_profile_ : open_get_;
   if (g != nullptr) g->Decrement();
   Shard& shard = ShardFor(s);
@@ -300,16 +302,38 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Reject(const grp
   return new RejectedStream(status);
 }
 
+grpc::Status DestinationService::Admit(const grpc::ByteBuffer* request,
+                                       pb::GetDestination* out) const {
+  if (draining_) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down");
+  }
+  if (open_.load(std::memory_order_relaxed) >= limits_.max_streams) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("too many open streams on this replica (-max-streams=",
+                                     limits_.max_streams, "); try another"));
+  }
+  if (!ParseRequest(request, out)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed GetDestination");
+  }
+  if (out->path().size() > limits_.max_authority_bytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("authority of ", out->path().size(), " bytes; at most ",
+                                     limits_.max_authority_bytes, " (-max-authority-bytes)"));
+  }
+  if (out->context_token().size() > limits_.max_context_token_bytes) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("context token of ", out->context_token().size(), " bytes; at most ",
+                     limits_.max_context_token_bytes, " (-max-context-token-bytes)"));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
     grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
-  if (draining_) {
-    return Reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"),
-                  false);
-  }
   pb::GetDestination req;
-  if (!ParseRequest(request, &req)) {
-    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed GetDestination"),
-                  false);
+  if (grpc::Status admitted = Admit(request, &req); !admitted.ok()) {
+    return Reject(admitted, false);
   }
   absl::StatusOr<Authority> auth = ParseAuthority(req.path(), topics_->options().cluster_domain);
   if (!auth.ok()) {
@@ -339,14 +363,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
     grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
-  if (draining_) {
-    return Reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "destination service shutting down"),
-                  true);
-  }
   pb::GetDestination req;
-  if (!ParseRequest(request, &req)) {
-    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed GetDestination"),
-                  true);
+  if (grpc::Status admitted = Admit(request, &req); !admitted.ok()) {
+    return Reject(admitted, true);
   }
   absl::StatusOr<Authority> auth = ParseAuthority(req.path(), topics_->options().cluster_domain);
   if (!auth.ok()) {

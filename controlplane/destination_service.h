@@ -42,7 +42,16 @@ using DestinationRawService =
 
 class DestinationService final : public DestinationRawService {
  public:
-  DestinationService(const Store* store, TopicRegistry* topics, prometheus::Registry* registry);
+  // Bounds on what one client may ask for; beyond them a stream is refused at once with a short
+  // status that never echoes the request.
+  struct Limits {
+    size_t max_streams = 200000;           // open streams: RESOURCE_EXHAUSTED beyond
+    size_t max_authority_bytes = 1024;     // GetDestination.path: INVALID_ARGUMENT beyond
+    size_t max_context_token_bytes = 4096;  // GetDestination.context_token: INVALID_ARGUMENT
+  };
+
+  DestinationService(const Store* store, TopicRegistry* topics, prometheus::Registry* registry,
+                     Limits limits);
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Get(grpc::CallbackServerContext* context,
                                                   const grpc::ByteBuffer* request) override;
@@ -68,10 +77,16 @@ class DestinationService final : public DestinationRawService {
   Shard& ShardFor(LiveStream* s);
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Reject(const grpc::Status& status, bool profile);
+  // Parses the request and checks it against the limits and the drain; an error to refuse the
+  // stream with, or OK.
+  grpc::Status Admit(const grpc::ByteBuffer* request,
+                     io::linkerd::proxy::destination::GetDestination* out) const;
 
   const Store* const store_;
   TopicRegistry* const topics_;
+  const Limits limits_;
   std::atomic<bool> draining_{false};
+  std::atomic<size_t> open_{0};  // streams registered and not yet unregistered
   std::array<Shard, kShards> shards_;
 
   prometheus::Gauge* open_get_ = nullptr;

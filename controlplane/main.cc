@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -55,6 +56,8 @@ ABSL_FLAG(std::string, source, "",
           "set, kubernetes otherwise (in-cluster when KUBERNETES_SERVICE_HOST is set)");
 ABSL_FLAG(std::string, manifests, "",
           "directory of Kubernetes YAML/JSON manifests (-source=manifests)");
+ABSL_FLAG(int64_t, max_manifest_bytes, 16 << 20,
+          "a larger manifest file is rejected (-source=manifests); its previous objects stay");
 ABSL_FLAG(std::string, kubeconfig, "",
           "kubeconfig to use (-source=kubernetes); default: in-cluster, then $KUBECONFIG, then "
           "~/.kube/config");
@@ -65,11 +68,23 @@ ABSL_FLAG(double, kube_qps, 50, "client-side rate limit on Kubernetes API reques
 ABSL_FLAG(int32_t, kube_burst, 100, "burst allowed above -kube-qps");
 ABSL_FLAG(absl::Duration, kube_watch_timeout, absl::Minutes(5),
           "watches are re-opened after a random time between this and twice this");
+ABSL_FLAG(int64_t, kube_max_list_page_mb, 256,
+          "a larger API answer (one list page) is refused and the list retried after a backoff");
+ABSL_FLAG(int64_t, kube_max_watch_event_mb, 16,
+          "a longer watch event line ends the watch, which is re-opened after a backoff");
+ABSL_FLAG(absl::Duration, kube_watch_idle_timeout, absl::Minutes(2),
+          "a watch that delivers no byte (not even a bookmark) for this long is re-opened");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "how long open streams get to end after SIGTERM before the process exits");
 ABSL_FLAG(bool, print_watched_resources, false,
           "print the Kubernetes resources -source=kubernetes watches with these flags (one JSON "
           "line each: group, resource, verbs) and exit; the Helm chart's RBAC rules are these");
+ABSL_FLAG(int64_t, max_streams, 200000,
+          "open Get/GetProfile streams at most; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_authority_bytes, 1024,
+          "longer authorities are refused with INVALID_ARGUMENT");
+ABSL_FLAG(int64_t, max_context_token_bytes, 4096,
+          "longer context tokens are refused with INVALID_ARGUMENT");
 ABSL_FLAG(int64_t, grpc_memory_limit_mb, 2048,
           "bound on gRPC transport memory (ResourceQuota), in MiB");
 
@@ -186,8 +201,12 @@ int Run(int argc, char** argv) {
   if (source_name == "manifests") {
     std::string dir = absl::GetFlag(FLAGS_manifests);
     if (dir.empty()) Fatal("-source=manifests needs -manifests=DIR");
-    source = std::make_unique<ManifestsSource>(ManifestsSource::Options{.dir = dir}, &store,
-                                               registry.get());
+    if (absl::GetFlag(FLAGS_max_manifest_bytes) < 1) Fatal("-max-manifest-bytes must be positive");
+    source = std::make_unique<ManifestsSource>(
+        ManifestsSource::Options{
+            .dir = dir,
+            .max_file_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_manifest_bytes))},
+        &store, registry.get());
   } else if (source_name == "kubernetes") {
     absl::StatusOr<KubeConfig> config =
         LoadKubeConfig(absl::GetFlag(FLAGS_kubeconfig), absl::GetFlag(FLAGS_kube_context),
@@ -201,6 +220,17 @@ int Run(int argc, char** argv) {
     client_options.burst = absl::GetFlag(FLAGS_kube_burst);
     if (client_options.qps <= 0 || client_options.burst < 1)
       Fatal("-kube-qps and -kube-burst must be positive");
+    const int64_t page_mb = absl::GetFlag(FLAGS_kube_max_list_page_mb);
+    const int64_t event_mb = absl::GetFlag(FLAGS_kube_max_watch_event_mb);
+    if (page_mb < 1 || event_mb < 1) {
+      Fatal("-kube-max-list-page-mb and -kube-max-watch-event-mb must be positive");
+    }
+    client_options.max_body_bytes = static_cast<size_t>(page_mb) << 20;
+    client_options.max_line_bytes = static_cast<size_t>(event_mb) << 20;
+    client_options.stream_idle_timeout = absl::GetFlag(FLAGS_kube_watch_idle_timeout);
+    if (client_options.stream_idle_timeout < absl::Seconds(2)) {
+      Fatal("-kube-watch-idle-timeout must be at least 2s");
+    }
     auto client = std::make_shared<KubeClient>(*config, client_options);
     KubernetesSource::Options kube_options;
     kube_options.endpoint_slices = options.endpoint_slices;
@@ -228,7 +258,17 @@ int Run(int argc, char** argv) {
        {"serviceprofiles", store.Count(Kind::kServiceProfile)},
        {"trafficsplits", store.Count(Kind::kTrafficSplit)}});
 
-  DestinationService destination(&store, &topics, registry.get());
+  DestinationService::Limits limits;
+  for (auto [flag, value, out] :
+       {std::tuple("-max-streams", absl::GetFlag(FLAGS_max_streams), &limits.max_streams),
+        std::tuple("-max-authority-bytes", absl::GetFlag(FLAGS_max_authority_bytes),
+                   &limits.max_authority_bytes),
+        std::tuple("-max-context-token-bytes", absl::GetFlag(FLAGS_max_context_token_bytes),
+                   &limits.max_context_token_bytes)}) {
+    if (value < 1) Fatal(absl::StrCat(flag, " must be positive"));
+    *out = static_cast<size_t>(value);
+  }
+  DestinationService destination(&store, &topics, registry.get(), limits);
   HealthService health;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

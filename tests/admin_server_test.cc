@@ -19,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/counter.h"
@@ -182,16 +184,83 @@ TEST_F(AdminServerTest, OtherMethodsAre405) {
       std::optional<HttpResponse> response = Fetch(server_->port(), method, path);
       ASSERT_TRUE(response.has_value());
       EXPECT_EQ(response->status, 405);
-      EXPECT_EQ(response->Header("allow"), "GET");
+      EXPECT_EQ(response->Header("allow"), "GET, HEAD");
     }
   }
 }
 
-TEST_F(AdminServerTest, HeadGetsNoBody) {
-  std::optional<HttpResponse> response = Fetch(server_->port(), "HEAD", "/live");
+// HEAD is what some load balancers and uptime checkers probe with: the GET answer, no body.
+TEST_F(AdminServerTest, HeadAnswersLikeGetWithoutABody) {
+  ready_ = true;
+  for (const char* path : {"/live", "/ready", "/metrics"}) {
+    SCOPED_TRACE(path);
+    std::optional<HttpResponse> response = Fetch(server_->port(), "HEAD", path);
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "");
+  }
+  ready_ = false;
+  std::optional<HttpResponse> response = Fetch(server_->port(), "HEAD", "/ready");
   ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->status, 405);
+  EXPECT_EQ(response->status, 503);
   EXPECT_EQ(response->body, "");
+}
+
+// A connection that sends nothing, or a byte at a time (slowloris), must not starve the probes:
+// the kubelet would restart every replica. 96 hostile connections (more than the 64 workers),
+// re-opened as the server drops them, while probes run with the kubelet's default 1 s timeout.
+TEST_F(AdminServerTest, ProbesAnswerUnderSlowClients) {
+  ready_ = true;
+  std::atomic<bool> stop{false};
+  auto open_conn = [this] {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  std::vector<std::thread> attackers;
+  for (int t = 0; t < 96; ++t) {
+    const bool slow = t % 2 == 0;
+    attackers.emplace_back([&, slow] {
+      while (!stop) {
+        const int fd = open_conn();
+        if (fd < 0) continue;
+        const char* partial = "GET /ready HTTP/1.1\r\nX-Slow: ";
+        for (size_t i = 0; !stop && i < 200; ++i) {  // until the server gives up on us
+          if (slow && send(fd, partial + (i % 20), 1, MSG_NOSIGNAL) <= 0) break;
+          if (!slow) {
+            char b;
+            if (recv(fd, &b, 1, MSG_DONTWAIT) == 0) break;  // closed by the server
+          }
+          absl::SleepFor(absl::Milliseconds(100));
+        }
+        close(fd);
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // let them take the workers
+  absl::Duration worst;
+  int answered = 0;
+  for (int i = 0; i < 20; ++i) {
+    const absl::Time start = absl::Now();
+    std::optional<HttpResponse> response = Fetch(server_->port(), "GET", i % 2 ? "/live" : "/ready");
+    const absl::Duration took = absl::Now() - start;
+    if (response.has_value() && response->status == 200) ++answered;
+    worst = std::max(worst, took);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  stop = true;
+  for (std::thread& t : attackers) t.join();
+  EXPECT_EQ(answered, 20);
+  EXPECT_LT(worst, absl::Seconds(1)) << "slowest probe";
+  std::printf("slowest of 20 probes under 96 hostile connections: %s\n",
+              absl::FormatDuration(worst).c_str());
 }
 
 TEST_F(AdminServerTest, ConcurrentRequests) {

@@ -2,6 +2,7 @@
 // gRPC clients on both streams, file edits, the admin server, reflection, and SIGTERM.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <deque>
 #include <filesystem>
@@ -110,7 +111,7 @@ class EndToEndTest : public ::testing::Test {
                                      "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
                                      "-log-format=json", "-log-level=debug"};
     for (const std::string& flag : ExtraFlags()) argv.push_back(flag);
-    ASSERT_TRUE(server_.Start(argv));
+    ASSERT_TRUE(server_.Start(argv, RunAsUid()));
     auto serving = server_.WaitForLine({"\"msg\":\"serving\""}, kWait);
     ASSERT_TRUE(serving.has_value()) << "server did not start";
     ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port_));
@@ -124,6 +125,8 @@ class EndToEndTest : public ::testing::Test {
   virtual std::vector<std::string> ExtraFlags() const { return {}; }
   // Runs before the server starts, with the example copied into dir_.
   virtual void Prepare() {}
+  // The user the server runs as when the test runs as root (-1: the test's own).
+  virtual int RunAsUid() const { return -1; }
 
   std::unique_ptr<StreamReader<pb::DestinationProfile>> Profile(const std::string& authority,
                                                                 const std::string& token = "") {
@@ -514,6 +517,160 @@ TEST_F(EndToEndTest, HostileManifestsWrittenLaterAreRejected) {
   EXPECT_FALSE(stream->Next(absl::Milliseconds(300)).has_value()) << "a rejected file changed it";
   auto again = Profile(kBackend);
   EXPECT_TRUE(again->Next().has_value());
+}
+
+// The manifests source never deletes what it cannot see. The server runs as an unprivileged user
+// (65534) when the test runs as root, so that permissions apply to it.
+class ManifestFaultsTest : public EndToEndTest {
+ protected:
+  int RunAsUid() const override { return 65534; }
+  std::vector<std::string> ExtraFlags() const override { return {"-max-manifest-bytes=20000"}; }
+  void Prepare() override {
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    fs::create_directory(dir_ + "/split");
+    fs::permissions(dir_ + "/split", fs::status(dir_).permissions());
+    fs::rename(dir_ + "/trafficsplit.yaml", dir_ + "/split/trafficsplit.yaml");
+    // Two links back to the root: each directory is read once however it is reached.
+    fs::create_directory_symlink(dir_, dir_ + "/loop-a");
+    fs::create_directory_symlink(dir_, dir_ + "/split/loop-b");
+  }
+  std::string Metric(const std::string& name) {
+    auto [status, body] = HttpGet(admin_port_, "/metrics");
+    std::istringstream lines(body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(name + " ", 0) == 0) return line.substr(name.size() + 1);
+    }
+    return "(absent)";
+  }
+  bool WaitForMetric(const std::string& name, const std::string& want) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      if (Metric(name) == want) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+  // The profile of kBackend as a new stream sees it.
+  std::vector<std::pair<std::string, uint32_t>> CurrentOverrides() {
+    auto p = Profile(kBackend)->Next();
+    return p.has_value() ? Overrides(*p) : std::vector<std::pair<std::string, uint32_t>>{};
+  }
+};
+
+TEST_F(ManifestFaultsTest, SymlinkCyclesAreReadOnce) {
+  EXPECT_TRUE(server_.WaitForLine({"reached again through a link", "loop-a"}, kWait));
+  EXPECT_TRUE(server_.WaitForLine({"reached again through a link", "loop-b"}, kWait));
+  EXPECT_EQ(CurrentOverrides().size(), 2u);  // the split in split/ is read (once)
+  // Still watched: an edit applies at once (the old walk never finished with two such links).
+  auto profile = Profile(kBackend);
+  ASSERT_TRUE(profile->Next().has_value());
+  Edit("split/trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
+       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  EXPECT_TRUE(profile->Next().has_value());
+}
+
+TEST_F(ManifestFaultsTest, DirectoryGoneForAMomentKeepsEverything) {
+  auto get = Get(kBackend);
+  ASSERT_TRUE(get->Next().has_value());
+  auto profile = Profile(kBackend);
+  ASSERT_TRUE(profile->Next().has_value());
+  fs::rename(dir_, dir_ + ".away");
+  EXPECT_TRUE(server_.WaitForLine({"manifests directory unavailable"}, kWait));
+  EXPECT_TRUE(WaitForMetric("destination_manifests_degraded", "1"));
+  EXPECT_EQ(HttpGet(admin_port_, "/ready").first, 200);
+  EXPECT_EQ(CurrentOverrides().size(), 2u);
+  EXPECT_FALSE(get->Next(absl::Milliseconds(1500)).has_value()) << "endpoints were removed";
+  EXPECT_FALSE(profile->Next(absl::Milliseconds(10)).has_value()) << "the profile changed";
+
+  fs::rename(dir_ + ".away", dir_);
+  EXPECT_TRUE(server_.WaitForLine({"manifests directory available again"}, kWait));
+  EXPECT_TRUE(WaitForMetric("destination_manifests_degraded", "0"));
+  // Watched again: an edit after the return applies.
+  Edit("split/trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
+       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  auto shifted = profile->Next();
+  ASSERT_TRUE(shifted.has_value());
+  EXPECT_EQ(shifted->dst_overrides(0).weight(), 9000000u);
+}
+
+TEST_F(ManifestFaultsTest, UnreadableSubdirectoryAndFileKeepTheirObjects) {
+  auto profile = Profile(kBackend);
+  ASSERT_TRUE(profile->Next().has_value());
+  fs::permissions(dir_ + "/split", fs::perms::none);
+  EXPECT_TRUE(server_.WaitForLine({"manifests subdirectory unreadable", "/split"}, kWait));
+  EXPECT_TRUE(WaitForMetric("destination_manifests_degraded", "1"));
+  EXPECT_EQ(Metric("destination_manifests_errors_total{reason=\"unreadable_dir\"}"), "1");
+  EXPECT_FALSE(profile->Next(absl::Milliseconds(300)).has_value()) << "the split was dropped";
+  EXPECT_EQ(CurrentOverrides().size(), 2u);
+  fs::permissions(dir_ + "/split", fs::status(dir_).permissions());
+  EXPECT_TRUE(WaitForMetric("destination_manifests_degraded", "0"));  // the periodic rescan
+
+  fs::permissions(dir_ + "/split/trafficsplit.yaml", fs::perms::none);
+  EXPECT_TRUE(server_.WaitForLine({"manifest file unreadable", "trafficsplit.yaml"}, kWait));
+  EXPECT_FALSE(profile->Next(absl::Milliseconds(300)).has_value()) << "the split was dropped";
+  EXPECT_EQ(CurrentOverrides().size(), 2u);
+}
+
+TEST_F(ManifestFaultsTest, OversizedFileIsRejectedLikeABadOne) {
+  auto profile = Profile(kBackend);
+  ASSERT_TRUE(profile->Next().has_value());
+  std::string split = ReadFileOrDie(dir_ + "/split/trafficsplit.yaml");
+  WriteFile(dir_ + "/split/trafficsplit.yaml", split + "# " + std::string(30000, 'x') + "\n");
+  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "larger than 20000 bytes"}, kWait));
+  EXPECT_EQ(Metric("destination_manifests_errors_total{reason=\"too_large\"}"), "1");
+  EXPECT_FALSE(profile->Next(absl::Milliseconds(300)).has_value());
+}
+
+// A client's request is bounded: a huge authority or context token is refused with a short status
+// that does not echo it (a 1 MB echo would exceed the client's metadata limit and hide the reason).
+TEST_F(EndToEndTest, OversizedRequestsAreRefusedWithABoundedStatus) {
+  auto huge = Profile(std::string(1 << 20, 'a') + ".ns.svc.cluster.local:80");
+  auto status = huge->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status->error_message().size(), 200u);
+  EXPECT_NE(status->error_message().find("-max-authority-bytes"), std::string::npos)
+      << status->error_message();
+
+  auto token = Profile(kBackend, R"({"ns":")" + std::string(1 << 20, 'n') + R"("})");
+  status = token->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status->error_message().find("-max-context-token-bytes"), std::string::npos);
+
+  auto get = Get(std::string(5000, 'b') + ".ns.svc.cluster.local:80");
+  status = get->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status->error_message().size(), 200u);
+}
+
+class StreamLimitTest : public EndToEndTest {
+ protected:
+  std::vector<std::string> ExtraFlags() const override { return {"-max-streams=3"}; }
+};
+
+TEST_F(StreamLimitTest, StreamsBeyondTheLimitAreRefusedUntilOneEnds) {
+  auto a = Profile(kBackend);
+  auto b = Get(kBackend);
+  auto c = Profile(kBackend);
+  ASSERT_TRUE(a->Next().has_value());
+  ASSERT_TRUE(b->Next().has_value());
+  ASSERT_TRUE(c->Next().has_value());
+  auto refused = Profile(kBackend);
+  auto status = refused->End();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status->error_message().find("-max-streams=3"), std::string::npos);
+  c.reset();  // cancels one stream; its slot frees as soon as gRPC ends it
+  const absl::Time deadline = absl::Now() + kWait;
+  bool admitted = false;
+  while (!admitted && absl::Now() < deadline) {
+    auto d = Profile(kBackend);
+    admitted = d->Next(absl::Seconds(1)).has_value();
+  }
+  EXPECT_TRUE(admitted);
 }
 
 // SIGHUP's default action would kill the service without a drain; it is logged and ignored.

@@ -691,6 +691,11 @@ struct FakeApiServer::State {
     int remaining;
     std::string retry_after;
   };
+  struct Misbehavior {
+    std::string prefix;
+    Hostile how;
+    int remaining;
+  };
   using SnapshotKey = std::pair<std::string, int64_t>;  // Collection, resourceVersion.
 
   std::string required_token;
@@ -705,6 +710,7 @@ struct FakeApiServer::State {
   std::deque<SnapshotKey> snapshot_order;
   std::vector<std::shared_ptr<Watcher>> watchers;  // Open watches, in opening order.
   std::deque<Failure> failures;
+  std::deque<Misbehavior> misbehaviors;
   std::vector<Request> requests;
   std::list<std::unique_ptr<Connection>> connections;
 };
@@ -939,6 +945,40 @@ void FakeApiServer::InjectGarbage(const std::string& collection, const std::stri
   }
 }
 
+void FakeApiServer::MisbehaveNext(const std::string& path_prefix, Hostile how, int times) {
+  if (times <= 0) return;
+  absl::MutexLock lock(&mu_);
+  state_->misbehaviors.push_back({path_prefix, how, times});
+}
+
+FakeApiServer::Outcome FakeApiServer::Misbehave(Connection& conn, Hostile how) {
+  if (!conn.WriteAll("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n")) {
+    return Outcome::kAbort;
+  }
+  const absl::Time deadline = absl::Now() + absl::Minutes(10);
+  constexpr size_t kCap = size_t{1} << 30;
+  if (how == Hostile::kSilent) {
+    while (!stopping_.load() && !conn.PeerClosed() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));  // nothing to wait on: the peer may just vanish
+    }
+    return Outcome::kAbort;
+  }
+  std::string chunk = how == Hostile::kEndlessBody
+                          ? std::string(R"({"kind":"PodList","items":[)")
+                          : std::string(R"({"type":"ADDED","object":{"metadata":{"name":")");
+  chunk.append(64 * 1024 - chunk.size(), how == Hostile::kEndlessBody ? ' ' : 'a');
+  const std::string filler(64 * 1024, how == Hostile::kEndlessBody ? ' ' : 'a');
+  size_t written = 0;
+  for (bool first = true; !stopping_.load() && written < kCap && absl::Now() < deadline;
+       first = false) {
+    const std::string& data = first ? chunk : filler;
+    if (!conn.WriteAll(absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n"))) break;
+    written += data.size();
+  }
+  return Outcome::kAbort;
+}
+
 void FakeApiServer::FailNext(const std::string& path_prefix, int status, int times,
                              std::string retry_after) {
   if (times <= 0) return;
@@ -1108,6 +1148,7 @@ FakeApiServer::Outcome FakeApiServer::Handle(Connection& conn, const HttpRequest
   bool authorized;
   Route route;
   std::optional<State::Failure> failure;
+  std::optional<Hostile> hostile;
   {
     absl::MutexLock lock(&mu_);
     Request r;
@@ -1137,8 +1178,18 @@ FakeApiServer::Outcome FakeApiServer::Handle(Connection& conn, const HttpRequest
         if (--it->remaining <= 0) failures.erase(it);
         break;
       }
+      const bool watch = ParamIsTrue(req.params, "watch");
+      auto& misbehaviors = state_->misbehaviors;
+      for (auto it = misbehaviors.begin(); !failure && it != misbehaviors.end(); ++it) {
+        if (!absl::StartsWith(req.path, it->prefix) && route.collection != it->prefix) continue;
+        if (watch != (it->how != Hostile::kEndlessBody)) continue;
+        hostile = it->how;
+        if (--it->remaining <= 0) misbehaviors.erase(it);
+        break;
+      }
     }
   }
+  if (hostile) return Misbehave(conn, *hostile);
   if (!authorized) return Respond(conn, req, index, 401, StatusBody(401, "Unauthorized"));
   if (req.method != "GET") {
     return Respond(conn, req, index, 405,

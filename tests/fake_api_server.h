@@ -150,6 +150,17 @@ class FakeApiServer {
   void FailNext(const std::string& path_prefix, int status, int times = 1,
                 std::string retry_after = "");
 
+  // Hostile answers, for clients that must bound what they accept.
+  enum class Hostile {
+    kEndlessBody,  // a list: 200, then a chunked body that never ends
+    kEndlessLine,  // a watch: 200, then one event line that never ends (no newline)
+    kSilent,       // a watch: 200 and the chunked head, then nothing, the connection kept open
+  };
+  // The next `times` GET requests matching `path_prefix` as FailNext does, and that are watches
+  // (kEndlessLine, kSilent) or not (kEndlessBody), get `how`. Each ends when the client goes
+  // away, the server stops, or after 1 GiB / 10 minutes.
+  void MisbehaveNext(const std::string& path_prefix, Hostile how, int times = 1);
+
   // Every request received, in order.
   std::vector<Request> Requests() const;
   // Watches of the collection that still receive events. A watch counts from the moment any
@@ -183,6 +194,7 @@ class FakeApiServer {
                     size_t request_index) ABSL_LOCKS_EXCLUDED(mu_);
   Outcome HandleWatch(Connection& conn, const HttpRequest& req, const Route& route,
                       size_t request_index) ABSL_LOCKS_EXCLUDED(mu_);
+  Outcome Misbehave(Connection& conn, Hostile how) ABSL_LOCKS_EXCLUDED(mu_);
   // Writes a whole answer with a Content-Length and records its status.
   Outcome Respond(Connection& conn, const HttpRequest& req, size_t request_index, int status,
                   const std::string& body, const std::string& extra_headers = "")

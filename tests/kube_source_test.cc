@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -45,9 +46,7 @@ class KubeSourceTest : public ::testing::Test {
 
   void Start(KubeConfig config = {}, bool endpoint_slices = true) {
     if (config.server.empty()) config.server = fake_.url();
-    KubeClient::Options copts;
-    copts.request_timeout = absl::Seconds(10);
-    client_ = std::make_shared<KubeClient>(config, copts);
+    client_ = std::make_shared<KubeClient>(config, client_options_);
     KubernetesSource::Options o;
     o.endpoint_slices = endpoint_slices;
     o.page_size = 2;
@@ -93,6 +92,7 @@ class KubeSourceTest : public ::testing::Test {
     return n;
   }
 
+  KubeClient::Options client_options_{.request_timeout = absl::Seconds(10)};
   FakeApiServer fake_;
   prometheus::Registry registry_;
   Store store_{&registry_};
@@ -302,6 +302,83 @@ TEST_F(KubeSourceTest, TlsWithClusterCaAndClientCertificate) {
 
 namespace dest {
 namespace {
+
+// --- A hostile or broken API server: bounded bodies and lines, backoff, idle watches, kinds.
+
+TEST_F(KubeSourceTest, EndlessListIsCutAtTheBoundAndRetried) {
+  fake_.Upsert(kServices, ServiceJson("a"));
+  client_options_.max_body_bytes = 1 << 20;
+  fake_.MisbehaveNext(kServices, FakeApiServer::Hostile::kEndlessBody, 2);
+  Start();
+  ASSERT_TRUE(Synced());
+  EXPECT_TRUE(ServicesAre({"default/a:80"}));
+  EXPECT_GE(Metric("destination_kube_errors_total", "reason", "too_large"), 2);
+}
+
+TEST_F(KubeSourceTest, EndlessWatchLineIsCutAndTheWatchBacksOff) {
+  client_options_.max_line_bytes = 1 << 20;
+  Start();
+  ASSERT_TRUE(Synced());
+  ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
+  fake_.MisbehaveNext(kServices, FakeApiServer::Hostile::kEndlessLine, 3);
+  fake_.EndWatches(kServices);
+  ASSERT_TRUE(waiter_.WaitFor(
+      [&] { return Metric("destination_kube_errors_total", "reason", "too_large") >= 3; }, kWait));
+  // Three hostile watches, each followed by a backoff, then a good one that delivers.
+  ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
+  fake_.Upsert(kServices, ServiceJson("after"));
+  EXPECT_TRUE(ServicesAre({"default/after:80"}));
+  EXPECT_LE(WatchRequests(kServices), 6u) << "re-opened in a loop";
+}
+
+TEST_F(KubeSourceTest, GarbageFloodEndsTheWatchAndIsLoggedOnce) {
+  std::vector<std::string> logs;
+  absl::Mutex logs_mu;
+  SetLogSinkForTest([&](absl::string_view line) {
+    absl::MutexLock lock(&logs_mu);
+    logs.emplace_back(line);
+  });
+  Start();
+  ASSERT_TRUE(Synced());
+  ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
+  const size_t watches = WatchRequests(kServices);
+  for (int i = 0; i < 500; ++i) fake_.InjectGarbage(kServices, absl::StrCat("garbage ", i));
+  EXPECT_TRUE(waiter_.WaitFor([&] { return WatchRequests(kServices) > watches; }, kWait))
+      << "the watch was not abandoned";
+  fake_.Upsert(kServices, ServiceJson("still"));
+  EXPECT_TRUE(ServicesAre({"default/still:80"}));
+  SetLogSinkForTest(nullptr);
+  absl::MutexLock lock(&logs_mu);
+  int not_an_event = 0;
+  for (const std::string& l : logs) not_an_event += absl::StrContains(l, "not an event") ? 1 : 0;
+  EXPECT_EQ(not_an_event, 1);
+  EXPECT_LE(Metric("destination_kube_errors_total", "reason", "garbage_line"), 101 + 1);
+}
+
+TEST_F(KubeSourceTest, SilentWatchIsNoticedAndReopened) {
+  client_options_.stream_idle_timeout = absl::Seconds(2);
+  Start();
+  ASSERT_TRUE(Synced());
+  ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
+  fake_.MisbehaveNext(kServices, FakeApiServer::Hostile::kSilent);
+  fake_.EndWatches(kServices);  // the next watch is the silent one
+  // The change is made while the watch is silent; it arrives through the next watch, from the
+  // last resourceVersion.
+  fake_.Upsert(kServices, ServiceJson("missed"));
+  EXPECT_TRUE(ServicesAre({"default/missed:80"}));
+  EXPECT_GE(Metric("destination_kube_errors_total", "reason", "watch_idle"), 1);
+}
+
+TEST_F(KubeSourceTest, ObjectOfAnotherKindIsNotStoredAsThisKind) {
+  Start();
+  ASSERT_TRUE(Synced());
+  ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
+  // A "Pod" in the Services watch: never stored as a Service.
+  fake_.Upsert(kServices, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"impostor","namespace":"default"},"spec":{"clusterIP":"10.96.0.99"}})");
+  fake_.Upsert(kServices, ServiceJson("real"));
+  EXPECT_TRUE(ServicesAre({"default/real:80"}));
+  EXPECT_GE(Metric("destination_kube_errors_total", "reason", "wrong_kind"), 1);
+}
 
 TEST(KubeClientTest, RateLimitSpacesRequestsAfterTheBurst) {
   testing::FakeApiServer fake;

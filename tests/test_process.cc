@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ ChildProcess::~ChildProcess() {
   if (reader_.joinable()) reader_.join();
 }
 
-bool ChildProcess::Start(const std::vector<std::string>& argv) {
+bool ChildProcess::Start(const std::vector<std::string>& argv, int run_as_uid) {
   int fds[2];
   if (::pipe(fds) != 0) return false;
   pid_ = ::fork();
@@ -37,6 +38,13 @@ bool ChildProcess::Start(const std::vector<std::string>& argv) {
     ::dup2(fds[1], STDERR_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);
+    if (run_as_uid >= 0 && ::getuid() == 0) {
+      const auto id = static_cast<uid_t>(run_as_uid);
+      if (::setgroups(0, nullptr) != 0 || ::setgid(id) != 0 || ::setuid(id) != 0) {
+        std::fprintf(stderr, "cannot run as uid %d: %s\n", run_as_uid, std::strerror(errno));
+        ::_exit(127);
+      }
+    }
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

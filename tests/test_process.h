@@ -23,8 +23,10 @@ class ChildProcess {
   ChildProcess() = default;
   ~ChildProcess();  // SIGKILLs the child if still running.
 
-  // Starts `argv[0]` with the arguments. False when it cannot be started.
-  bool Start(const std::vector<std::string>& argv);
+  // Starts `argv[0]` with the arguments. False when it cannot be started. With `run_as_uid` >= 0
+  // and the test running as root, the child runs as that user and group (so file permissions
+  // apply to it, as they would to the service in a pod).
+  bool Start(const std::vector<std::string>& argv, int run_as_uid = -1);
   // Waits for a log line containing every needle; returns it, or nullopt at the deadline.
   std::optional<std::string> WaitForLine(const std::vector<std::string>& needles,
                                          absl::Duration timeout);

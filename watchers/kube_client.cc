@@ -23,6 +23,11 @@ struct StreamState {
   const std::function<bool()>* cancelled = nullptr;
   std::string partial;
   bool stopped = false;
+  size_t max_line = 0;
+  absl::Duration idle_timeout;
+  absl::Time last_byte = absl::Now();
+  bool line_too_long = false;  // stopped because a line exceeded max_line
+  bool idle = false;           // stopped because no byte came for idle_timeout
 };
 
 struct CallState {
@@ -30,10 +35,13 @@ struct CallState {
   StreamState* stream = nullptr;
   CURL* curl = nullptr;
   const std::atomic<bool>* client_cancelled = nullptr;
+  size_t max_body = 0;
+  bool body_too_large = false;  // aborted because the body exceeded max_body
 };
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* call = static_cast<CallState*>(user);
+  if (call->stream != nullptr) call->stream->last_byte = absl::Now();
   absl::string_view line(data, size * n);
   if (absl::StartsWithIgnoreCase(line, "retry-after:")) {
     call->response->retry_after =
@@ -51,10 +59,15 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   }
   // Streams deliver lines only for a 200 answer; any other answer is collected as a body.
   if (call->stream == nullptr || call->response->status != 200) {
+    if (call->response->body.size() + len > call->max_body) {
+      call->body_too_large = true;
+      return 0;  // abort the transfer
+    }
     call->response->body.append(data, len);
     return len;
   }
   StreamState& s = *call->stream;
+  s.last_byte = absl::Now();
   s.partial.append(data, len);
   std::vector<absl::string_view> lines;
   size_t start = 0, nl;
@@ -67,8 +80,9 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     return 0;  // abort the transfer
   }
   s.partial.erase(0, start);
-  if (s.partial.size() > (64u << 20)) {  // a single event larger than 64 MiB: give up
+  if (s.partial.size() > s.max_line) {  // one event larger than the bound: give up on the stream
     s.stopped = true;
+    s.line_too_long = true;
     return 0;
   }
   return len;
@@ -82,6 +96,13 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   }
   if (call->stream != nullptr && (*call->stream->cancelled)()) {
     call->stream->stopped = true;
+    return 1;
+  }
+  // Called about once a second even when nothing arrives: the idle check of a stream.
+  if (call->stream != nullptr &&
+      absl::Now() - call->stream->last_byte > call->stream->idle_timeout) {
+    call->stream->stopped = true;
+    call->stream->idle = true;
     return 1;
   }
   return 0;
@@ -152,7 +173,8 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
   if (cancelled_.load()) return absl::CancelledError("client shut down");
   Throttle();
   Response response;
-  CallState call{&response, static_cast<StreamState*>(stream_state), nullptr, &cancelled_};
+  CallState call{&response, static_cast<StreamState*>(stream_state), nullptr, &cancelled_,
+                 options_.max_body_bytes};
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
   std::string url = config_.server + path;
@@ -195,6 +217,7 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &call);
+  if (call.stream != nullptr) call.stream->last_byte = absl::Now();
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -203,6 +226,19 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
   response.status = status;
   bool stopped_by_us = call.stream != nullptr && call.stream->stopped;
   if (cancelled_.load()) return absl::CancelledError("client shut down");
+  if (call.body_too_large) {
+    return absl::ResourceExhaustedError(absl::StrCat("GET ", path, ": answer larger than ",
+                                                     options_.max_body_bytes, " bytes"));
+  }
+  if (call.stream != nullptr && call.stream->line_too_long) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "GET ", path, ": watch event line longer than ", options_.max_line_bytes, " bytes"));
+  }
+  if (call.stream != nullptr && call.stream->idle) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("GET ", path, ": no byte from the watch for ",
+                     absl::FormatDuration(options_.stream_idle_timeout)));
+  }
   if (rc != CURLE_OK && !stopped_by_us &&
       !(call.stream != nullptr && rc == CURLE_OPERATION_TIMEDOUT && status == 200)) {
     return absl::UnavailableError(
@@ -228,6 +264,8 @@ absl::StatusOr<KubeClient::Response> KubeClient::Stream(
   StreamState state;
   state.on_lines = &on_lines;
   state.cancelled = &cancelled;
+  state.max_line = options_.max_line_bytes;
+  state.idle_timeout = options_.stream_idle_timeout;
   absl::StatusOr<Response> r = Perform(path, accept, max_duration, &state);
   if (r.ok() && r->status == 401 && !config_.token_file.empty()) RefreshToken(/*force=*/true);
   return r;

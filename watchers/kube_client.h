@@ -31,6 +31,13 @@ class KubeClient {
     absl::Duration token_refresh = absl::Minutes(1);
     double qps = 50;  // client-side rate limit (token bucket)
     int burst = 100;
+    // Bounds on what the API server may send: a larger answer (a list page, discovery, an error
+    // body) fails with RESOURCE_EXHAUSTED, and so does a watch event line longer than
+    // max_line_bytes; a stream that delivers no byte for stream_idle_timeout fails with
+    // DEADLINE_EXCEEDED (a connection that stays open but went silent).
+    size_t max_body_bytes = 256u << 20;
+    size_t max_line_bytes = 16u << 20;
+    absl::Duration stream_idle_timeout = absl::Minutes(2);
   };
 
   struct Response {
@@ -51,7 +58,8 @@ class KubeClient {
   // A streaming GET: `on_lines` receives the complete lines of each chunk as they arrive (return
   // false to stop). Ends when the server ends the stream, `cancelled()` turns true (checked about
   // once a second), or `max_duration` passes. Returns the HTTP status and, for a non-200 answer,
-  // its body and Retry-After in the Response.
+  // its body and Retry-After in the Response; RESOURCE_EXHAUSTED for a line longer than
+  // max_line_bytes, DEADLINE_EXCEEDED when no byte came for stream_idle_timeout.
   absl::StatusOr<Response> Stream(
       const std::string& path, const std::string& accept, absl::Duration max_duration,
       const std::function<bool(const std::vector<absl::string_view>&)>& on_lines,

@@ -16,11 +16,15 @@
 #include "simdjson.h"
 #include "watchers/json_decoder.h"
 #include "watchers/log.h"
+#include "watchers/watch_event.h"
 
 namespace dest {
 namespace {
 
 using ResourceSpec = WatchedResource;
+
+// Lines that are not events, in one watch, before it is abandoned (with backoff).
+constexpr size_t kMaxGarbageLines = 100;
 
 std::vector<ResourceSpec> Specs(bool endpoint_slices) {
   std::vector<ResourceSpec> out = {
@@ -293,7 +297,7 @@ class KubernetesSource::Reflector {
       absl::StatusOr<KubeClient::Response> r = src_->client_->Get(path, Accept(true));
       if (Stopped()) return Result::kStopped;
       if (!r.ok()) {
-        CountError("connection");
+        CountError(ReasonOf(r.status()));
         Log(LogLevel::kWarn, "list failed",
             {{"kind", kind_name_}, {"error", r.status().message()}});
         return Result::kError;
@@ -317,6 +321,7 @@ class KubernetesSource::Reflector {
       simdjson::dom::array array;
       if (doc["items"].get_array().get(array) == simdjson::SUCCESS) {
         for (simdjson::dom::element item : array) {
+          if (!KindMatches(item)) continue;
           absl::StatusOr<AnyObject> o = DecodeJsonObject(item, ApiVersion(), kind_name_);
           if (o.ok()) {
             items.push_back(std::move(*o));
@@ -332,6 +337,36 @@ class KubernetesSource::Reflector {
     Log(LogLevel::kInfo, "listed",
         {{"kind", kind_name_}, {"objects", items.size()}, {"resourceVersion", rv_}});
     return Result::kOk;
+  }
+
+  // The error reason counted for a failed request.
+  static const char* ReasonOf(const absl::Status& status) {
+    switch (status.code()) {
+      case absl::StatusCode::kResourceExhausted:
+        return "too_large";
+      case absl::StatusCode::kDeadlineExceeded:
+        return "watch_idle";
+      default:
+        return "connection";
+    }
+  }
+
+  // An object of another kind than the one watched (a confused or hostile API server) is never
+  // stored as this kind: counted, logged once per reflector, skipped. Objects without a kind (list
+  // items of built-in groups) and metadata-only objects (PartialObjectMetadata) are this kind.
+  bool KindMatches(simdjson::dom::element object) {
+    std::string_view kind = StrAt(object, {"kind"});
+    if (kind.empty() || kind == kind_name_ ||
+        (spec_.metadata_only && kind == "PartialObjectMetadata")) {
+      return true;
+    }
+    CountError("wrong_kind");
+    if (!reported_wrong_kind_) {
+      reported_wrong_kind_ = true;
+      Log(LogLevel::kWarn, "API server sent an object of another kind; skipped",
+          {{"kind", kind_name_}, {"got", std::string(kind)}});
+    }
+    return false;
   }
 
   void DecodeFailed(simdjson::dom::element object, const absl::Status& why) {
@@ -356,21 +391,34 @@ class KubernetesSource::Reflector {
         "&timeoutSeconds=", timeout);
     Result result = Result::kOk;
     simdjson::dom::parser parser;
+    size_t lines_seen = 0;
+    size_t garbage = 0;
+    const absl::Time started = absl::Now();
     auto on_lines = [&](const std::vector<absl::string_view>& lines) {
       std::vector<ObjectEvent> events;
       bool keep_going = true;
       for (absl::string_view line : lines) {
-        simdjson::dom::element ev;
-        std::string_view type;
-        simdjson::dom::element object;
-        if (parser.parse(line.data(), line.size()).get(ev) != simdjson::SUCCESS ||
-            ev["type"].get_string().get(type) != simdjson::SUCCESS ||
-            ev["object"].get(object) != simdjson::SUCCESS) {
+        ++lines_seen;
+        WatchEvent event;
+        if (!ParseWatchLine(parser, std::string_view(line.data(), line.size()), &event)) {
           CountError("garbage_line");
-          Log(LogLevel::kWarn, "watch sent a line that is not an event; skipped",
-              {{"kind", kind_name_}, {"line", std::string(line.substr(0, 200))}});
+          // Logged once per watch; a stream of garbage ends the watch (with backoff) instead of
+          // being read, and logged, line after line.
+          if (garbage++ == 0) {
+            Log(LogLevel::kWarn, "watch sent a line that is not an event; skipped",
+                {{"kind", kind_name_}, {"line", std::string(line.substr(0, 200))}});
+          }
+          if (garbage > kMaxGarbageLines) {
+            Log(LogLevel::kWarn, "watch sends garbage; reconnecting after a backoff",
+                {{"kind", kind_name_}, {"lines", garbage}});
+            result = Result::kError;
+            keep_going = false;
+            break;
+          }
           continue;
         }
+        const std::string_view type = event.type;
+        const simdjson::dom::element object = event.object;
         std::string_view rv = StrAt(object, {"metadata", "resourceVersion"});
         if (type == "ERROR") {
           int64_t code = 0;
@@ -402,6 +450,7 @@ class KubernetesSource::Reflector {
           CountError("unknown_event_type");
           continue;
         }
+        if (!KindMatches(object)) continue;
         absl::StatusOr<AnyObject> o = DecodeJsonObject(object, ApiVersion(), kind_name_);
         if (o.ok()) {
           events.push_back({et, std::move(*o)});
@@ -419,14 +468,21 @@ class KubernetesSource::Reflector {
     if (Stopped()) return Result::kStopped;
     if (result != Result::kOk) return result;
     if (!r.ok()) {
-      CountError("connection");
-      Log(LogLevel::kInfo, "watch ended", {{"kind", kind_name_}, {"error", r.status().message()}});
+      CountError(ReasonOf(r.status()));
+      Log(r.status().code() == absl::StatusCode::kUnavailable ? LogLevel::kInfo : LogLevel::kWarn,
+          "watch ended", {{"kind", kind_name_}, {"error", r.status().message()}});
       return Result::kError;
     }
     if (r->status == 410) return Result::kGone;
     if (r->status == 404 && spec_.optional) return Result::kMissing;
     if (r->status != 200) {
       HttpError(*r, "watch");
+      return Result::kError;
+    }
+    // A watch the server ends at once with nothing in it, again and again, would otherwise be
+    // re-opened in a tight loop: an empty watch shorter than a second is abnormal.
+    if (lines_seen == 0 && absl::Now() - started < absl::Seconds(1)) {
+      CountError("watch_ended_early");
       return Result::kError;
     }
     return Result::kOk;
@@ -439,6 +495,7 @@ class KubernetesSource::Reflector {
   std::string rv_;
   bool served_ = true;
   bool reported_missing_ = false;
+  bool reported_wrong_kind_ = false;
   absl::Duration backoff_;
   absl::Duration retry_after_ = absl::ZeroDuration();
   std::mt19937_64 rng_;

@@ -1,6 +1,8 @@
 #include "watchers/manifests_source.h"
 
+#include <dirent.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -31,45 +33,108 @@ bool IsManifestName(const std::string& name) {
          absl::EndsWith(name, ".json");
 }
 
-bool ReadFile(const std::string& path, std::string* out) {
+enum class ReadResult { kOk, kUnreadable, kTooLarge };
+
+ReadResult ReadFile(const std::string& path, size_t max_bytes, std::string* out) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return false;
-  *out = std::move(ss).str();
-  return true;
+  if (!in) return ReadResult::kUnreadable;
+  std::string content;
+  char buf[64 * 1024];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    content.append(buf, static_cast<size_t>(in.gcount()));
+    if (content.size() > max_bytes) return ReadResult::kTooLarge;
+  }
+  if (in.bad()) return ReadResult::kUnreadable;
+  *out = std::move(content);
+  return ReadResult::kOk;
 }
 
-// Lists manifest files and directories under root (following symlinks, skipping dot-names).
-void Walk(const fs::path& root, std::set<std::string>* files, std::set<std::string>* dirs) {
-  std::error_code ec;
-  dirs->insert(root.string());
-  fs::recursive_directory_iterator it(root,
-                                      fs::directory_options::follow_directory_symlink |
-                                          fs::directory_options::skip_permission_denied,
-                                      ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path& p = it->path();
-    std::string name = p.filename().string();
-    if (!name.empty() && name[0] == '.') {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
+// What one walk of the directory saw.
+struct WalkResult {
+  bool root_ok = false;                // the root could be listed
+  std::set<std::string> files;         // manifest files
+  std::set<std::string> dirs;          // directories read (to watch)
+  std::set<std::string> unreadable;    // directories that could not be listed
+  std::set<std::string> cycles;        // links to a directory already read (not followed)
+};
+
+// Directories deeper than this below the root are not read.
+constexpr int kMaxDirDepth = 32;
+
+// Lists manifest files under `root`, following symlinks and skipping dot-names (so ConfigMap
+// volume mounts work). Each directory is read once, by device and inode: a symlink back to an
+// ancestor (a cycle) or a second link to a directory already read is recorded and not followed.
+class DirWalk {
+ public:
+  WalkResult Run(const std::string& root) {
+    out_.root_ok = Visit(root, 0);
+    return std::move(out_);
+  }
+
+ private:
+  // Reads `dir`; false when it cannot be listed.
+  bool Visit(const std::string& dir, int depth) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      out_.unreadable.insert(dir);
+      return false;
     }
-    if (it->is_directory(ec)) {
-      if (it.depth() > 32) {
-        it.disable_recursion_pending();
+    if (!seen_.insert({st.st_dev, st.st_ino}).second) {
+      out_.cycles.insert(dir);
+      return true;
+    }
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      out_.unreadable.insert(dir);
+      return false;
+    }
+    out_.dirs.insert(dir);
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    }
+    const bool listed = errno == 0;
+    ::closedir(d);
+    if (!listed) {
+      out_.unreadable.insert(dir);
+      return false;
+    }
+    for (const std::string& name : names) {
+      const std::string path = absl::StrCat(dir, "/", name);
+      struct stat entry {};
+      if (::stat(path.c_str(), &entry) != 0) {
+        // A dangling symlink, or no permission to look: only a manifest's name matters.
+        if (IsManifestName(name)) out_.files.insert(path);
         continue;
       }
-      dirs->insert(p.string());
-    } else if (it->is_regular_file(ec) && IsManifestName(name)) {
-      files->insert(p.string());
+      if (S_ISDIR(entry.st_mode)) {
+        if (depth < kMaxDirDepth) Visit(path, depth + 1);
+      } else if (S_ISREG(entry.st_mode) && IsManifestName(name)) {
+        out_.files.insert(path);
+      }
+    }
+    return true;
+  }
+
+  WalkResult out_;
+  std::set<std::pair<dev_t, ino_t>> seen_;
+};
+
+// Whether `path` lies under one of `dirs`.
+bool UnderAny(const std::string& path, const std::set<std::string>& dirs) {
+  for (const std::string& d : dirs) {
+    if (path.size() > d.size() && path.compare(0, d.size(), d) == 0 && path[d.size()] == '/') {
+      return true;
     }
   }
-  if (ec) {
-    Log(LogLevel::kWarn, "manifests directory walk incomplete",
-        {{"dir", root.string()}, {"error", ec.message()}});
-  }
+  return false;
+}
+
+const char* ProblemName(int problem) {
+  static constexpr const char* kNames[] = {"unavailable", "unreadable_dir", "unreadable_file",
+                                           "too_large",   "parse",          "cycle"};
+  return kNames[problem];
 }
 
 }  // namespace
@@ -85,10 +150,17 @@ ManifestsSource::ManifestsSource(Options options, Store* store, prometheus::Regi
   errors_ = &prometheus::BuildCounter()
                  .Name("destination_manifests_errors_total")
                  .Help(
-                     "Manifest files rejected (syntax or invalid objects); their previous "
-                     "objects stay in force.")
-                 .Register(*registry)
-                 .Add({});
+                     "Manifest problems by reason (parse, too_large, unreadable_file, "
+                     "unreadable_dir, unavailable, cycle); the objects already loaded stay in "
+                     "force.")
+                 .Register(*registry);
+  degraded_gauge_ = &prometheus::BuildGauge()
+                         .Name("destination_manifests_degraded")
+                         .Help(
+                             "1 while part of the manifests directory cannot be read (its "
+                             "objects are kept), else 0.")
+                         .Register(*registry)
+                         .Add({});
   skipped_ = &prometheus::BuildCounter()
                   .Name("destination_manifests_skipped_objects_total")
                   .Help("Documents of kinds the service does not watch, skipped.")
@@ -145,24 +217,25 @@ void ManifestsSource::Stop() {
 void ManifestsSource::AddWatchesLocked(const std::set<std::string>& dirs) {
   constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
                              IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB;
+  // Added again on every rescan: inotify returns the same descriptor for a directory already
+  // watched, and a new one when the path now names another directory (one removed and created
+  // again), whose old watch the kernel has dropped.
+  std::map<std::string, int> now;
   for (const std::string& d : dirs) {
-    if (watched_dirs_.count(d)) continue;
     int wd = inotify_add_watch(inotify_fd_, d.c_str(), kMask);
     if (wd < 0) {
       Log(LogLevel::kWarn, "cannot watch manifests directory",
           {{"dir", d}, {"error", std::strerror(errno)}});
       continue;
     }
-    watched_dirs_[d] = wd;
+    now[d] = wd;
   }
-  for (auto it = watched_dirs_.begin(); it != watched_dirs_.end();) {
-    if (dirs.count(it->first) == 0) {
-      inotify_rm_watch(inotify_fd_, it->second);
-      it = watched_dirs_.erase(it);
-    } else {
-      ++it;
-    }
+  std::set<int> kept;
+  for (const auto& [d, wd] : now) kept.insert(wd);
+  for (const auto& [d, wd] : watched_dirs_) {
+    if (kept.count(wd) == 0) inotify_rm_watch(inotify_fd_, wd);
   }
+  watched_dirs_ = std::move(now);
 }
 
 const AnyObject* ManifestsSource::EffectiveLocked(const ObjectKey& key) const {
@@ -177,9 +250,42 @@ size_t ManifestsSource::Rescan() {
   {
     absl::MutexLock lock(&mu_);
     if (rescans_ != nullptr) rescans_->Increment();
-    std::set<std::string> paths, dirs;
-    Walk(options_.dir, &paths, &dirs);
-    if (inotify_fd_ >= 0) AddWatchesLocked(dirs);
+    WalkResult walk = DirWalk().Run(options_.dir);
+    if (!walk.root_ok) {
+      // Gone for a moment (renamed, remounted) or unreadable: keep every object; the periodic
+      // rescan of the degraded state picks the directory up when it is back.
+      if (!root_unavailable_) {
+        root_unavailable_ = true;
+        CountLocked(Problem::kUnavailable);
+        Log(LogLevel::kWarn, "manifests directory unavailable; its objects stay in force",
+            {{"dir", options_.dir}, {"files", files_.size()}});
+      }
+      degraded_ = true;
+      if (degraded_gauge_ != nullptr) degraded_gauge_->Set(1);
+      return 0;
+    }
+    if (root_unavailable_) {
+      root_unavailable_ = false;
+      Log(LogLevel::kInfo, "manifests directory available again", {{"dir", options_.dir}});
+    }
+    for (const std::string& d : walk.unreadable) {
+      if (unreadable_dirs_.count(d) == 0) {
+        CountLocked(Problem::kUnreadableDir);
+        Log(LogLevel::kWarn, "manifests subdirectory unreadable; its files' objects stay in force",
+            {{"dir", d}});
+      }
+    }
+    unreadable_dirs_ = walk.unreadable;
+    for (const std::string& d : walk.cycles) {
+      if (cycles_.count(d) == 0) {
+        CountLocked(Problem::kCycle);
+        Log(LogLevel::kWarn, "manifests directory reached again through a link; not read twice",
+            {{"dir", d}});
+      }
+    }
+    cycles_ = walk.cycles;
+    const std::set<std::string>& paths = walk.files;
+    if (inotify_fd_ >= 0) AddWatchesLocked(walk.dirs);
 
     // Keys whose effective object may have changed, with the effective object before.
     std::map<ObjectKey, std::optional<AnyObject>> touched;
@@ -198,9 +304,10 @@ size_t ManifestsSource::Rescan() {
       f.objects.clear();
     };
 
-    // Files that disappeared: their objects go.
+    // Files that disappeared: their objects go (not those under a directory that could not be
+    // listed: they may well still be there).
     for (auto it = files_.begin(); it != files_.end();) {
-      if (paths.count(it->first) == 0) {
+      if (paths.count(it->first) == 0 && !UnderAny(it->first, unreadable_dirs_)) {
         drop_file(it->first, it->second);
         Log(LogLevel::kInfo, "manifest file removed", {{"file", it->first}});
         it = files_.erase(it);
@@ -209,14 +316,36 @@ size_t ManifestsSource::Rescan() {
       }
     }
 
+    bool file_trouble = false;
     for (const std::string& path : paths) {
       std::string content;
-      if (!ReadFile(path, &content)) {
-        // Vanished between the walk and the read, or unreadable: keep what it had; the next
-        // event rescans.
+      FileState& f = files_[path];
+      const ReadResult read = ReadFile(path, options_.max_file_bytes, &content);
+      if (read == ReadResult::kUnreadable) {
+        // Unreadable, or vanished between the walk and the read: keep what it had; the next
+        // event (or the degraded state's rescan) reads it again.
+        file_trouble = true;
+        if (!f.unreadable) {
+          f.unreadable = true;
+          CountLocked(Problem::kUnreadableFile);
+          Log(LogLevel::kWarn, "manifest file unreadable; its previous objects stay in force",
+              {{"file", path}, {"error", std::strerror(errno)}});
+        }
         continue;
       }
-      FileState& f = files_[path];
+      f.unreadable = false;
+      if (read == ReadResult::kTooLarge) {
+        if (!f.too_large) {
+          f.too_large = true;
+          CountLocked(Problem::kTooLarge);
+          Log(LogLevel::kWarn, "manifest rejected; its previous objects stay in force",
+              {{"file", path},
+               {"error", absl::StrCat("larger than ", options_.max_file_bytes,
+                                      " bytes (-max-manifest-bytes)")}});
+        }
+        continue;
+      }
+      f.too_large = false;
       if (f.loaded && content == f.content) {
         f.rejected_content.reset();  // back to the good content: a later rejection is news
         continue;
@@ -225,7 +354,7 @@ size_t ManifestsSource::Rescan() {
       absl::StatusOr<DecodedManifest> parsed = ParseManifest(path, content);
       if (!parsed.ok()) {
         f.rejected_content = content;
-        if (errors_ != nullptr) errors_->Increment();
+        CountLocked(Problem::kParse);
         Log(LogLevel::kWarn, "manifest rejected; its previous objects stay in force",
             {{"file", path}, {"error", parsed.status().message()}});
         continue;
@@ -263,6 +392,9 @@ size_t ManifestsSource::Rescan() {
       }
     }
     if (files_gauge_ != nullptr) files_gauge_->Set(static_cast<double>(files_.size()));
+    const bool degraded = !unreadable_dirs_.empty() || file_trouble;
+    degraded_ = degraded;
+    if (degraded_gauge_ != nullptr) degraded_gauge_->Set(degraded ? 1 : 0);
 
     for (const auto& [key, before] : touched) {
       const AnyObject* after = EffectiveLocked(key);
@@ -282,6 +414,11 @@ size_t ManifestsSource::Rescan() {
   return events.empty() ? 0 : store_->Apply(events);
 }
 
+void ManifestsSource::CountLocked(Problem problem) {
+  if (errors_ == nullptr) return;
+  errors_->Add({{"reason", ProblemName(static_cast<int>(problem))}}).Increment();
+}
+
 void ManifestsSource::WatchLoop() {
   alignas(inotify_event) char buf[64 * 1024];
   auto drain = [&]() {
@@ -295,13 +432,19 @@ void ManifestsSource::WatchLoop() {
   };
   for (;;) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int r = ::poll(fds, 2, -1);
+    const int timeout_ms =
+        degraded_ ? static_cast<int>(absl::ToInt64Milliseconds(options_.degraded_rescan)) : -1;
+    int r = ::poll(fds, 2, timeout_ms);
     if (r < 0) {
       if (errno == EINTR) continue;
       Log(LogLevel::kError, "manifests watch failed", {{"error", std::strerror(errno)}});
       return;
     }
     if (fds[1].revents != 0) return;
+    if (r == 0) {  // degraded: look again
+      Rescan();
+      continue;
+    }
     if (!drain()) continue;
     // Debounce: wait until the directory is quiet for `debounce`, at most `max_debounce`.
     absl::Time deadline = absl::Now() + options_.max_debounce;

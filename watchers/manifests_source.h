@@ -8,6 +8,15 @@
 // counted, and its previous objects stay in force. When several files define the same object, the
 // file whose path sorts last wins (and the duplicate is logged).
 //
+// What the source cannot see, it does not delete: a file that cannot be read, a subdirectory that
+// cannot be listed, or the whole directory gone for a moment (renamed, remounted) keep the objects
+// they held, and the problem is logged (once per change), counted by reason
+// (destination_manifests_errors_total) and shown by destination_manifests_degraded until it
+// clears; while degraded the directory is re-read every second, so a directory that comes back is
+// picked up even when no inotify watch could see it return. The walk reads each directory once
+// (by device and inode), so symlink cycles and several links to one directory cost nothing; a
+// file larger than Options::max_file_bytes is rejected like a parse error.
+//
 // Thread-safe. Start() does the initial load on the caller's thread; a background thread then
 // watches the directory until Stop().
 #ifndef WATCHERS_MANIFESTS_SOURCE_H_
@@ -32,6 +41,8 @@ namespace prometheus {
 class Registry;
 class Counter;
 class Gauge;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace dest {
@@ -44,6 +55,10 @@ class ManifestsSource : public Source {
     // an editor's write-rename sequence is read once. Bounded by max_debounce.
     absl::Duration debounce = absl::Milliseconds(5);
     absl::Duration max_debounce = absl::Milliseconds(100);
+    // A larger manifest file is rejected (its previous objects stay in force).
+    size_t max_file_bytes = 16 << 20;
+    // How often the directory is re-read while part of it cannot be read.
+    absl::Duration degraded_rescan = absl::Seconds(1);
   };
 
   ManifestsSource(Options options, Store* store, prometheus::Registry* registry = nullptr);
@@ -62,8 +77,14 @@ class ManifestsSource : public Source {
     bool loaded = false;                          // parsed successfully at least once
     std::string content;                          // the content last parsed successfully
     std::optional<std::string> rejected_content;  // last rejected content (reported once)
+    bool unreadable = false;                      // the last read failed (reported once)
+    bool too_large = false;                       // the last read was too large (reported once)
     std::map<ObjectKey, AnyObject> objects;
   };
+
+  // Why part of the directory could not be seen, as counted and logged.
+  enum class Problem { kUnavailable, kUnreadableDir, kUnreadableFile, kTooLarge, kParse, kCycle };
+  void CountLocked(Problem problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void WatchLoop();
   void AddWatchesLocked(const std::set<std::string>& dirs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -77,6 +98,11 @@ class ManifestsSource : public Source {
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
   std::map<ObjectKey, std::set<std::string>> owners_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> watched_dirs_ ABSL_GUARDED_BY(mu_);  // path -> inotify wd
+  // What the last rescan could not see (for logging each change once).
+  bool root_unavailable_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> unreadable_dirs_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> cycles_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> degraded_{false};
 
   int inotify_fd_ = -1;
   int wake_fd_ = -1;  // eventfd to stop the watch thread
@@ -84,7 +110,8 @@ class ManifestsSource : public Source {
   std::atomic<bool> started_{false};
 
   prometheus::Counter* rescans_ = nullptr;
-  prometheus::Counter* errors_ = nullptr;
+  prometheus::Family<prometheus::Counter>* errors_ = nullptr;
+  prometheus::Gauge* degraded_gauge_ = nullptr;
   prometheus::Counter* skipped_ = nullptr;
   prometheus::Gauge* files_gauge_ = nullptr;
 };

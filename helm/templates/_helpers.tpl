@@ -80,6 +80,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- $a := list (printf "-source=%s" $source) -}}
 {{- if eq $source "manifests" -}}
 {{- $a = append $a (printf "-manifests=%s" .Values.manifests.mountPath) -}}
+{{- $a = append $a (printf "-max-manifest-bytes=%d" (int64 .Values.manifests.maxFileBytes)) -}}
 {{- end -}}
 {{- $a = append $a (printf "-addr=:%d" (int64 .Values.ports.grpc)) -}}
 {{- $a = append $a (printf "-admin-addr=:%d" (int64 .Values.ports.admin)) -}}
@@ -94,10 +95,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- $a = append $a (printf "-log-format=%s" .Values.log.format) -}}
 {{- $a = append $a (printf "-shutdown-grace=%s" (include "destination.seconds" .Values.shutdownGraceSeconds)) -}}
 {{- $a = append $a (printf "-grpc-memory-limit-mb=%d" (int64 .Values.grpcMemoryLimitMB)) -}}
+{{- $a = append $a (printf "-max-streams=%d" (int64 .Values.limits.maxStreams)) -}}
+{{- $a = append $a (printf "-max-authority-bytes=%d" (int64 .Values.limits.maxAuthorityBytes)) -}}
+{{- $a = append $a (printf "-max-context-token-bytes=%d" (int64 .Values.limits.maxContextTokenBytes)) -}}
 {{- if eq $source "kubernetes" -}}
 {{- $a = append $a (printf "-kube-qps=%v" .Values.kube.qps) -}}
 {{- $a = append $a (printf "-kube-burst=%d" (int64 .Values.kube.burst)) -}}
 {{- $a = append $a (printf "-kube-watch-timeout=%s" (include "destination.seconds" .Values.kube.watchTimeoutSeconds)) -}}
+{{- $a = append $a (printf "-kube-watch-idle-timeout=%s" (include "destination.seconds" .Values.kube.watchIdleTimeoutSeconds)) -}}
+{{- $a = append $a (printf "-kube-max-list-page-mb=%d" (int64 .Values.kube.maxListPageMB)) -}}
+{{- $a = append $a (printf "-kube-max-watch-event-mb=%d" (int64 .Values.kube.maxWatchEventMB)) -}}
 {{- $a = append $a (printf "-kube-service-account-dir=%s" .Values.kube.serviceAccountDir) -}}
 {{- with .Values.kube.kubeconfig -}}
 {{- $a = append $a (printf "-kubeconfig=%s" .) -}}
