@@ -37,7 +37,7 @@ struct Server {
     if (!line) return false;
     int port = 0;
     if (!absl::SimpleAtoi(JsonLogField(*line, "grpc_port"), &port)) return false;
-    absl::SimpleAtoi(JsonLogField(*line, "admin_port"), &admin_port);
+    if (!absl::SimpleAtoi(JsonLogField(*line, "admin_port"), &admin_port)) return false;
     stub = pb::Destination::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                                         grpc::InsecureChannelCredentials()));
     return true;

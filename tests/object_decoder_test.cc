@@ -1234,6 +1234,13 @@ TEST(HostileYamlTest, ConditionDepthIsBoundedForJson) {
   EXPECT_THAT(o.status().message(), ::testing::HasSubstr("conditions nested deeper than 32"));
 }
 
+// A key given twice is refused (which value wins would be the parser's choice), with its line.
+TEST(HostileYamlTest, DuplicateKeysAreRejected) {
+  EXPECT_EQ(ParseError("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  namespace: n\n"
+                       "  name: b\n"),
+            "m.yaml:6: key \"name\" given twice in one map");
+}
+
 // Honest anchors still work: a shared condition used twice.
 TEST(HostileYamlTest, OrdinaryAnchorsStillDecode) {
   auto sp = ParseOne<ServiceProfile>(

@@ -150,7 +150,7 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   while ((n = ::read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
   ::close(fd);
   int status = 0;
-  if (resp.size() > 12) absl::SimpleAtoi(resp.substr(9, 3), &status);
+  if (resp.size() > 12 && !absl::SimpleAtoi(resp.substr(9, 3), &status)) status = 0;
   size_t body = resp.find("\r\n\r\n");
   return {status, body == std::string::npos ? "" : resp.substr(body + 4)};
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -82,7 +83,14 @@ class YamlShapeWalk {
                                       " levels (or an alias inside its own anchor)"));
     }
     if (node.IsMap()) {
+      // A key given twice: YAML forbids it, Kubernetes rejects it, and which value wins would be
+      // the parser's choice. Refused with the line of the second one.
+      std::set<std::string> keys;
       for (const auto& kv : node) {
+        if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second) {
+          return Error(kv.first, absl::StrCat("key \"", kv.first.Scalar().substr(0, 100),
+                                              "\" given twice in one map"));
+        }
         if (auto e = Walk(kv.first, depth + 1)) return e;
         if (auto e = Walk(kv.second, depth + 1)) return e;
       }
