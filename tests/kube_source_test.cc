@@ -7,13 +7,13 @@
 
 #include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/fake_api_server.h"
 #include "tests/kube_fixtures.h"
+#include "tests/log_capture.h"
 #include "tests/test_process.h"
 #include "watchers/log.h"
 
@@ -332,12 +332,7 @@ TEST_F(KubeSourceTest, EndlessWatchLineIsCutAndTheWatchBacksOff) {
 }
 
 TEST_F(KubeSourceTest, GarbageFloodEndsTheWatchAndIsLoggedOnce) {
-  std::vector<std::string> logs;
-  absl::Mutex logs_mu;
-  SetLogSinkForTest([&](absl::string_view line) {
-    absl::MutexLock lock(&logs_mu);
-    logs.emplace_back(line);
-  });
+  testing::LogCapture logs;
   Start();
   ASSERT_TRUE(Synced());
   ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
@@ -347,11 +342,7 @@ TEST_F(KubeSourceTest, GarbageFloodEndsTheWatchAndIsLoggedOnce) {
       << "the watch was not abandoned";
   fake_.Upsert(kServices, ServiceJson("still"));
   EXPECT_TRUE(ServicesAre({"default/still:80"}));
-  SetLogSinkForTest(nullptr);
-  absl::MutexLock lock(&logs_mu);
-  int not_an_event = 0;
-  for (const std::string& l : logs) not_an_event += absl::StrContains(l, "not an event") ? 1 : 0;
-  EXPECT_EQ(not_an_event, 1);
+  EXPECT_EQ(logs.Count("not an event"), 1);
   EXPECT_LE(Metric("destination_kube_errors_total", "reason", "garbage_line"), 101 + 1);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "tests/log_capture.h"
 #include "tests/test_process.h"
 #include "watchers/log.h"
 
@@ -99,12 +100,7 @@ TEST_F(ManifestsSourceTest, FileChangesBecomeWatchEvents) {
 }
 
 TEST_F(ManifestsSourceTest, BadFileKeepsItsPreviousObjectsAndIsReportedOnce) {
-  std::vector<std::string> logs;
-  absl::Mutex logs_mu;
-  SetLogSinkForTest([&](absl::string_view line) {
-    absl::MutexLock lock(&logs_mu);
-    logs.emplace_back(line);
-  });
+  testing::LogCapture logs;
   WriteFile(dir_ + "/a.yaml", ServiceYaml("a", "10.0.0.1"));
   ManifestsSource source({.dir = dir_}, &store_, &registry_);
   source.Rescan();
@@ -116,9 +112,8 @@ TEST_F(ManifestsSourceTest, BadFileKeepsItsPreviousObjectsAndIsReportedOnce) {
   EXPECT_TRUE(recorder_.Take().empty());
   ASSERT_NE(store_.Get<Service>("ns", "a"), nullptr);
   {
-    absl::MutexLock lock(&logs_mu);
     int rejected = 0;
-    for (const auto& l : logs) {
+    for (const auto& l : logs.Lines()) {
       if (l.find("manifest rejected") != std::string::npos) {
         ++rejected;
         // yaml-cpp reports an unclosed flow where it gives up: the end of the file.

@@ -268,22 +268,10 @@ size_t ManifestsSource::Rescan() {
       root_unavailable_ = false;
       Log(LogLevel::kInfo, "manifests directory available again", {{"dir", options_.dir}});
     }
-    for (const std::string& d : walk.unreadable) {
-      if (unreadable_dirs_.count(d) == 0) {
-        CountLocked(Problem::kUnreadableDir);
-        Log(LogLevel::kWarn, "manifests subdirectory unreadable; its files' objects stay in force",
-            {{"dir", d}});
-      }
-    }
-    unreadable_dirs_ = walk.unreadable;
-    for (const std::string& d : walk.cycles) {
-      if (cycles_.count(d) == 0) {
-        CountLocked(Problem::kCycle);
-        Log(LogLevel::kWarn, "manifests directory reached again through a link; not read twice",
-            {{"dir", d}});
-      }
-    }
-    cycles_ = walk.cycles;
+    ReportNewLocked(std::move(walk.unreadable), unreadable_dirs_, Problem::kUnreadableDir,
+                    "manifests subdirectory unreadable; its files' objects stay in force");
+    ReportNewLocked(std::move(walk.cycles), cycles_, Problem::kCycle,
+                    "manifests directory reached again through a link; not read twice");
     const std::set<std::string>& paths = walk.files;
     if (inotify_fd_ >= 0) AddWatchesLocked(walk.dirs);
 
@@ -412,6 +400,16 @@ size_t ManifestsSource::Rescan() {
   }
   // Applied outside mu_ so store listeners never run under this source's lock.
   return events.empty() ? 0 : store_->Apply(events);
+}
+
+void ManifestsSource::ReportNewLocked(std::set<std::string> now, std::set<std::string>& before,
+                                      Problem problem, const char* message) {
+  for (const std::string& dir : now) {
+    if (before.count(dir) != 0) continue;
+    CountLocked(problem);
+    Log(LogLevel::kWarn, message, {{"dir", dir}});
+  }
+  before = std::move(now);
 }
 
 void ManifestsSource::CountLocked(Problem problem) {

@@ -85,6 +85,10 @@ class ManifestsSource : public Source {
   // Why part of the directory could not be seen, as counted and logged.
   enum class Problem { kUnavailable, kUnreadableDir, kUnreadableFile, kTooLarge, kParse, kCycle };
   void CountLocked(Problem problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Logs and counts each directory of `now` not in `before` (a problem is reported once per
+  // change), then makes `now` the new `before`.
+  void ReportNewLocked(std::set<std::string> now, std::set<std::string>& before, Problem problem,
+                       const char* message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void WatchLoop();
   void AddWatchesLocked(const std::set<std::string>& dirs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
