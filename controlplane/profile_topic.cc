@@ -20,6 +20,7 @@ std::shared_ptr<const ProfileSnapshot> ProfileTopic::ComputeLocked(
   if (!key_.client_ns.empty()) in.profile = store_->Get<ServiceProfile>(key_.client_ns, fqdn);
   if (in.profile == nullptr) in.profile = store_->Get<ServiceProfile>(key_.ns, fqdn);
   in.splits = store_->SplitsForService(key_.ns, key_.service);
+  if (splits_ != nullptr) in.splits = splits_->InForce(std::move(in.splits));
 
   const TranslatedServiceProfile* sp = nullptr;
   std::optional<TranslatedServiceProfile> translated;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controlplane/profile_translator.h"
+#include "controlplane/split_history.h"
 #include "controlplane/topic.h"
 #include "watchers/store.h"
 
@@ -28,8 +29,10 @@ struct ProfileKey {
 
 class ProfileTopic : public Topic<ProfileSnapshot> {
  public:
-  ProfileTopic(ProfileKey key, const Store* store, const TranslatorOptions* options)
-      : key_(std::move(key)), store_(store), options_(options) {}
+  // `splits`, when set, supplies the last valid version of TrafficSplits that turned invalid.
+  ProfileTopic(ProfileKey key, const Store* store, const TranslatorOptions* options,
+               const SplitHistory* splits = nullptr)
+      : key_(std::move(key)), store_(store), options_(options), splits_(splits) {}
   const ProfileKey& key() const { return key_; }
 
  protected:
@@ -41,6 +44,7 @@ class ProfileTopic : public Topic<ProfileSnapshot> {
   const ProfileKey key_;
   const Store* const store_;
   const TranslatorOptions* const options_;
+  const SplitHistory* const splits_;
   // The last valid translation of the ServiceProfile in use, and which one it was (ns/name), so
   // an invalid edit keeps what proxies had.
   std::optional<TranslatedServiceProfile> last_valid_ ABSL_GUARDED_BY(mu_);

@@ -235,6 +235,42 @@ absl::StatusOr<TranslatedServiceProfile> TranslateServiceProfile(const ServicePr
   return out;
 }
 
+absl::StatusOr<std::vector<pb::WeightedDst>> SplitOverrides(const TrafficSplit& split,
+                                                             const std::string& service_ns,
+                                                             uint32_t port,
+                                                             const TranslatorOptions& options) {
+  if (split.backends.empty()) return absl::InvalidArgumentError("has no backends");
+  std::vector<pb::WeightedDst> dsts;
+  uint64_t total = 0;
+  for (size_t i = 0; i < split.backends.size(); ++i) {
+    const TrafficSplitBackend& b = split.backends[i];
+    absl::StatusOr<uint32_t> w = WireWeight(b.weight);
+    if (b.service.empty() || !w.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spec.backends[", i,
+          "]: ", b.service.empty() ? "service is empty" : std::string(w.status().message())));
+    }
+    total += *w;
+    pb::WeightedDst d;
+    d.set_authority(
+        absl::StrCat(b.service, ".", service_ns, ".svc.", options.cluster_domain, ".:", port));
+    d.set_weight(*w);
+    auto* ref = d.mutable_backend_ref()->mutable_resource();
+    ref->set_group("core");
+    ref->set_kind("Service");
+    ref->set_name(b.service);
+    ref->set_namespace_(service_ns);
+    ref->set_port(port);
+    dsts.push_back(std::move(d));
+  }
+  if (total == 0) return absl::InvalidArgumentError("has only zero weights");
+  return dsts;
+}
+
+absl::Status ValidateSplitWeights(const TrafficSplit& split) {
+  return SplitOverrides(split, split.meta.ns, 80, TranslatorOptions{}).status();
+}
+
 pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedServiceProfile* sp,
                                     const TranslatorOptions& options, ProfileNotes* notes) {
   pb::DestinationProfile p;
@@ -303,47 +339,16 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
       }
       continue;
     }
-    if (split->backends.empty()) {
-      if (notes) notes->warnings.push_back(absl::StrCat("TrafficSplit ", id, " has no backends"));
-      continue;
-    }
-    std::vector<pb::WeightedDst> dsts;
-    uint64_t total = 0;
-    bool ok = true;
-    for (size_t i = 0; i < split->backends.size(); ++i) {
-      const TrafficSplitBackend& b = split->backends[i];
-      absl::StatusOr<uint32_t> w = WireWeight(b.weight);
-      if (b.service.empty() || !w.ok()) {
-        if (notes) {
-          notes->warnings.push_back(absl::StrCat(
-              "TrafficSplit ", id, " spec.backends[", i,
-              "]: ", b.service.empty() ? "service is empty" : std::string(w.status().message()),
-              ": not applied"));
-        }
-        ok = false;
-        break;
-      }
-      total += *w;
-      pb::WeightedDst d;
-      d.set_authority(absl::StrCat(b.service, ".", in.service_ns, ".svc.", options.cluster_domain,
-                                   ".:", in.port));
-      d.set_weight(*w);
-      auto* ref = d.mutable_backend_ref()->mutable_resource();
-      ref->set_group("core");
-      ref->set_kind("Service");
-      ref->set_name(b.service);
-      ref->set_namespace_(in.service_ns);
-      ref->set_port(in.port);
-      dsts.push_back(std::move(d));
-    }
-    if (ok && total == 0) {
+    absl::StatusOr<std::vector<pb::WeightedDst>> dsts =
+        SplitOverrides(*split, in.service_ns, in.port, options);
+    if (!dsts.ok()) {
       if (notes) {
         notes->warnings.push_back(
-            absl::StrCat("TrafficSplit ", id, " has only zero weights: not applied"));
+            absl::StrCat("TrafficSplit ", id, " ", dsts.status().message(), ": not applied"));
       }
-      ok = false;
+      continue;
     }
-    if (ok) candidates.emplace_back(split.get(), std::move(dsts));
+    candidates.emplace_back(split.get(), *std::move(dsts));
   }
   if (!candidates.empty()) {
     auto oldest =

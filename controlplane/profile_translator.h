@@ -56,6 +56,16 @@ io::linkerd::proxy::destination::RetryBudget DefaultRetryBudget();
 // Converts a quantity weight ("1", "500m", "500") to the wire weight (milli-value x 10).
 absl::StatusOr<uint32_t> WireWeight(absl::string_view quantity);
 
+// A TrafficSplit's backends as dst_overrides for `port` of a Service in `service_ns`, or
+// kInvalidArgument when its weights cannot be applied: no backends, a backend without a service,
+// a weight that is not a quantity, or only zero weights. (`matches` is not checked here.)
+absl::StatusOr<std::vector<io::linkerd::proxy::destination::WeightedDst>> SplitOverrides(
+    const TrafficSplit& split, const std::string& service_ns, uint32_t port,
+    const TranslatorOptions& options);
+
+// Whether the split's weights can be applied (SplitOverrides' checks, for any port).
+absl::Status ValidateSplitWeights(const TrafficSplit& split);
+
 // Notes about how a profile was built, for logs, metrics and the CLI's explain.
 struct ProfileNotes {
   std::string overrides_source;  // "serviceprofile", "trafficsplit", "self"

@@ -1,6 +1,7 @@
 #include "controlplane/topic_registry.h"
 
 #include <set>
+#include <type_traits>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
@@ -77,7 +78,11 @@ std::shared_ptr<T> TopicRegistry::Acquire(const std::string& group, const std::s
   absl::MutexLock lock(&shard.mu);
   Entry<T>& entry = (shard.services[group].*member)[id];
   if (entry.topic == nullptr) {
-    entry.topic = std::make_shared<T>(key, store_, &options_);
+    if constexpr (std::is_same_v<T, ProfileTopic>) {
+      entry.topic = std::make_shared<T>(key, store_, &options_, &split_history_);
+    } else {
+      entry.topic = std::make_shared<T>(key, store_, &options_);
+    }
     if (topics_gauge_) topics_gauge_->Increment();
   }
   ++entry.refs;
@@ -154,9 +159,15 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   ProfileInputs in;
   in.service_name = split.service;
   in.service_ns = split.meta.ns;
-  in.splits = store_->SplitsForService(split.meta.ns, split.service);
+  in.splits = split_history_.InForce(store_->SplitsForService(split.meta.ns, split.service));
   ProfileNotes notes;
   BuildProfile(in, nullptr, options_, &notes);
+  if (absl::Status valid = ValidateSplitWeights(split);
+      !valid.ok() && split_history_.HasLastValid(split.meta.ns, split.meta.name)) {
+    notes.warnings.push_back(absl::StrCat("TrafficSplit ", split.meta.ns, "/", split.meta.name,
+                                          " ", valid.message(),
+                                          ": its last valid weights stay in force"));
+  }
   for (const std::string& w : notes.warnings) {
     if (unusable_splits_) unusable_splits_->Increment();
     Log(LogLevel::kWarn, "TrafficSplit problem",
@@ -193,6 +204,9 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
         break;
       }
       case Kind::kTrafficSplit:
+        split_history_.Observe(
+            c.key.ns, c.key.name,
+            c.after ? std::get<std::shared_ptr<const TrafficSplit>>(*c.after) : nullptr);
         for (const auto* o : {&c.before, &c.after}) {
           if (*o) {
             groups.insert(c.key.ns + "/" +

@@ -622,6 +622,35 @@ TEST_F(ManifestFaultsTest, OversizedFileIsRejectedLikeABadOne) {
   EXPECT_FALSE(profile->Next(absl::Milliseconds(300)).has_value());
 }
 
+// A TrafficSplit edited into an invalid state keeps its last valid weights, as a ServiceProfile
+// does, for the streams already open and for those opened after the bad edit alike.
+TEST_F(EndToEndTest, InvalidSplitEditKeepsTheLastValidWeights) {
+  using O = std::vector<std::pair<std::string, uint32_t>>;
+  const O half = {{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000},
+                  {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000}};
+  auto stream = Profile(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(Overrides(*first), half);
+
+  Edit("trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
+       "weight: 500\n    - service: failing-svc\n      weight: lots");
+  EXPECT_TRUE(server_.WaitForLine({"TrafficSplit problem", "its last valid weights stay in force"},
+                                  kWait));
+  EXPECT_FALSE(stream->Next(absl::Milliseconds(300)).has_value()) << "the split was dropped";
+  auto later = Profile(kBackend)->Next();
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(Overrides(*later), half) << "a new stream disagrees with the open ones";
+
+  Edit("trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: lots",
+       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  auto fixed = stream->Next();
+  ASSERT_TRUE(fixed.has_value());
+  EXPECT_EQ(Overrides(*fixed),
+            (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 9000000},
+               {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 1000000}}));
+}
+
 // A client's request is bounded: a huge authority or context token is refused with a short status
 // that does not echo it (a 1 MB echo would exceed the client's metadata limit and hide the reason).
 TEST_F(EndToEndTest, OversizedRequestsAreRefusedWithABoundedStatus) {
