@@ -19,25 +19,16 @@ std::shared_ptr<const ProfileSnapshot> ProfileTopic::ComputeLocked(
   std::string fqdn = absl::StrCat(key_.service, ".", key_.ns, ".svc.", options_->cluster_domain);
   if (!key_.client_ns.empty()) in.profile = store_->Get<ServiceProfile>(key_.client_ns, fqdn);
   if (in.profile == nullptr) in.profile = store_->Get<ServiceProfile>(key_.ns, fqdn);
-  in.splits = store_->SplitsForService(key_.ns, key_.service);
-  if (splits_ != nullptr) in.splits = splits_->InForce(std::move(in.splits));
+  in.profile = in_force_->profiles.InForce(std::move(in.profile));
+  in.splits = in_force_->SplitsInForce(store_->SplitsForService(key_.ns, key_.service));
 
+  // Invalid with no last valid version: served without a ServiceProfile. (The rejection itself
+  // is logged and counted once per change by the TopicRegistry.)
   const TranslatedServiceProfile* sp = nullptr;
   std::optional<TranslatedServiceProfile> translated;
   if (in.profile != nullptr) {
-    std::string id = absl::StrCat(in.profile->meta.ns, "/", in.profile->meta.name);
     absl::StatusOr<TranslatedServiceProfile> t = TranslateServiceProfile(*in.profile, key_.port);
-    if (t.ok()) {
-      last_valid_ = std::move(*t);
-      last_valid_id_ = id;
-      sp = &*last_valid_;
-    } else if (last_valid_ && last_valid_id_ == id) {
-      sp = &*last_valid_;  // invalid edit: keep the last valid translation of this profile
-    }
-    // (The rejection itself is logged and counted once per change by the TopicRegistry.)
-  } else {
-    last_valid_.reset();
-    last_valid_id_.clear();
+    if (t.ok()) sp = &translated.emplace(*std::move(t));
   }
 
   return NextProfileSnapshot(previous, BuildProfile(in, sp, *options_, nullptr));

@@ -1,5 +1,6 @@
 // The profile of one (Service, port, client namespace): ServiceProfile selection (client namespace
-// first), translation with last-valid fallback, and the dst_overrides merge.
+// first), translation of the version in force (the last valid one when an edit made it invalid:
+// LastValidObjects), and the dst_overrides merge.
 //
 // Thread-safe (see Topic).
 #ifndef CONTROLPLANE_PROFILE_TOPIC_H_
@@ -9,7 +10,7 @@
 #include <string>
 
 #include "controlplane/profile_translator.h"
-#include "controlplane/split_history.h"
+#include "controlplane/last_valid.h"
 #include "controlplane/topic.h"
 #include "watchers/store.h"
 
@@ -29,10 +30,11 @@ struct ProfileKey {
 
 class ProfileTopic : public Topic<ProfileSnapshot> {
  public:
-  // `splits`, when set, supplies the last valid version of TrafficSplits that turned invalid.
+  // `in_force` supplies the last valid version of a ServiceProfile or TrafficSplit that turned
+  // invalid (the same for every topic).
   ProfileTopic(ProfileKey key, const Store* store, const TranslatorOptions* options,
-               const SplitHistory* splits = nullptr)
-      : key_(std::move(key)), store_(store), options_(options), splits_(splits) {}
+               const LastValidObjects* in_force)
+      : key_(std::move(key)), store_(store), options_(options), in_force_(in_force) {}
   const ProfileKey& key() const { return key_; }
 
  protected:
@@ -44,11 +46,7 @@ class ProfileTopic : public Topic<ProfileSnapshot> {
   const ProfileKey key_;
   const Store* const store_;
   const TranslatorOptions* const options_;
-  const SplitHistory* const splits_;
-  // The last valid translation of the ServiceProfile in use, and which one it was (ns/name), so
-  // an invalid edit keeps what proxies had.
-  std::optional<TranslatedServiceProfile> last_valid_ ABSL_GUARDED_BY(mu_);
-  std::string last_valid_id_ ABSL_GUARDED_BY(mu_);
+  const LastValidObjects* const in_force_;
 };
 
 }  // namespace dest

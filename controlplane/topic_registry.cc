@@ -79,7 +79,7 @@ std::shared_ptr<T> TopicRegistry::Acquire(const std::string& group, const std::s
   Entry<T>& entry = (shard.services[group].*member)[id];
   if (entry.topic == nullptr) {
     if constexpr (std::is_same_v<T, ProfileTopic>) {
-      entry.topic = std::make_shared<T>(key, store_, &options_, &split_history_);
+      entry.topic = std::make_shared<T>(key, store_, &options_, &last_valid_);
     } else {
       entry.topic = std::make_shared<T>(key, store_, &options_);
     }
@@ -159,11 +159,11 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   ProfileInputs in;
   in.service_name = split.service;
   in.service_ns = split.meta.ns;
-  in.splits = split_history_.InForce(store_->SplitsForService(split.meta.ns, split.service));
+  in.splits = last_valid_.SplitsInForce(store_->SplitsForService(split.meta.ns, split.service));
   ProfileNotes notes;
   BuildProfile(in, nullptr, options_, &notes);
   if (absl::Status valid = ValidateSplitWeights(split);
-      !valid.ok() && split_history_.HasLastValid(split.meta.ns, split.meta.name)) {
+      !valid.ok() && last_valid_.splits.HasLastValid(split.meta.ns, split.meta.name)) {
     notes.warnings.push_back(absl::StrCat("TrafficSplit ", split.meta.ns, "/", split.meta.name,
                                           " ", valid.message(),
                                           ": its last valid weights stay in force"));
@@ -194,6 +194,9 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
         }
         break;
       case Kind::kServiceProfile: {
+        last_valid_.profiles.Observe(
+            c.key.ns, c.key.name,
+            c.after ? std::get<std::shared_ptr<const ServiceProfile>>(*c.after) : nullptr);
         // Named svc.ns.svc.CD; it may live in the Service's or a client's namespace.
         if (absl::EndsWith(c.key.name, profile_suffix)) {
           std::vector<std::string> parts = absl::StrSplit(
@@ -204,7 +207,7 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
         break;
       }
       case Kind::kTrafficSplit:
-        split_history_.Observe(
+        last_valid_.splits.Observe(
             c.key.ns, c.key.name,
             c.after ? std::get<std::shared_ptr<const TrafficSplit>>(*c.after) : nullptr);
         for (const auto* o : {&c.before, &c.after}) {

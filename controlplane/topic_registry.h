@@ -23,7 +23,7 @@
 #include "controlplane/endpoint_profile_topic.h"
 #include "controlplane/endpoint_topic.h"
 #include "controlplane/profile_topic.h"
-#include "controlplane/split_history.h"
+#include "controlplane/last_valid.h"
 #include "watchers/store.h"
 
 namespace prometheus {
@@ -88,7 +88,7 @@ class TopicRegistry {
 
   const Store* const store_;
   const TranslatorOptions options_;
-  SplitHistory split_history_;
+  LastValidObjects last_valid_;
   std::array<Shard, kShards> shards_;
 
   prometheus::Counter* recomputes_ = nullptr;

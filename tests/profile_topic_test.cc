@@ -253,6 +253,15 @@ TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
   ASSERT_TRUE(current.ParseFromString(topic->Current()->bytes));
   EXPECT_EQ(current.routes(0).metrics_labels().at("route"), "good");
 
+  // A topic created after the bad edit (a client in another namespace) serves the same last
+  // valid profile: the last valid version is kept per object, not per topic.
+  auto other = std::make_shared<RecordingSink>();
+  auto other_topic = Subscribe(other, "shop");
+  auto other_first = other->Take();
+  ASSERT_EQ(other_first.size(), 1u);
+  ASSERT_EQ(other_first[0].routes_size(), 1);
+  EXPECT_EQ(other_first[0].routes(0).metrics_labels().at("route"), "good");
+
   // Other inputs still flow while the profile is invalid: the Service becomes opaque.
   SetWorld({MakeService(/*opaque=*/true), MakeProfile("prod", {}, "bad", false)});
   auto opaque = sink->Take();
