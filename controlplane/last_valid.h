@@ -42,14 +42,15 @@ class LastValid {
   // `current` (the store's version) when it is valid or never was; else its last valid version.
   std::shared_ptr<const T> InForce(std::shared_ptr<const T> current) const ABSL_LOCKS_EXCLUDED(mu_) {
     if (current == nullptr) return current;
+    std::shared_ptr<const T> last;
     {
       absl::MutexLock lock(&mu_);
       auto it = last_valid_.find({current->meta.ns, current->meta.name});
       if (it == last_valid_.end() || it->second == current) return current;
-      std::shared_ptr<const T> last = it->second;
-      if (!valid_(*current).ok()) return last;
+      last = it->second;
     }
-    return current;
+    // Validated outside the lock: topics of many Services read through this object at once.
+    return valid_(*current).ok() ? current : last;
   }
 
   bool HasLastValid(const std::string& ns, const std::string& name) const ABSL_LOCKS_EXCLUDED(mu_) {
