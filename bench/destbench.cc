@@ -285,6 +285,10 @@ struct Config {
     }
     c.manifests.services = c.services;
     c.manifests.endpoints = absl::GetFlag(FLAGS_endpoints);
+    // Each Service's endpoints are one EndpointSlice, which Kubernetes (and the service) caps.
+    if (c.manifests.endpoints < 1 || c.manifests.endpoints > 1000) {
+      Fatal("--endpoints must be in [1, 1000] (one EndpointSlice per Service)");
+    }
     c.manifests.split_backends = absl::GetFlag(FLAGS_split_backends);
     c.manifests.change_split = c.kind != "endpoints";
     c.manifests.change_endpoints = c.kind != "split";

@@ -1241,6 +1241,23 @@ TEST(HostileYamlTest, DuplicateKeysAreRejected) {
             "m.yaml:6: key \"name\" given twice in one map");
 }
 
+// A slice may hold 1000 endpoints, as the API server allows; more is refused before decoding.
+TEST(HostileYamlTest, SliceOfMoreThanAThousandEndpointsIsRejected) {
+  auto slice = [](int n) {
+    std::string y =
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+        "metadata: {name: s, namespace: n, labels: {kubernetes.io/service-name: web}}\n"
+        "addressType: IPv4\nendpoints:\n";
+    for (int i = 0; i < n; ++i) {
+      y += absl::StrCat("- addresses: [10.0.", i / 250, ".", i % 250 + 1, "]\n");
+    }
+    return y;
+  };
+  EXPECT_EQ(ParseOne<EndpointSlice>(slice(1000))->endpoints.size(), 1000u);
+  EXPECT_EQ(ParseError(slice(1001)),
+            "m.yaml:6: endpoints: 1001 endpoints; Kubernetes caps an EndpointSlice at 1000");
+}
+
 // Honest anchors still work: a shared condition used twice.
 TEST(HostileYamlTest, OrdinaryAnchorsStillDecode) {
   auto sp = ParseOne<ServiceProfile>(

@@ -440,6 +440,9 @@ void DecodeSliceEndpoint(Decoder<N>& d, const N& v, const Path& p, const std::st
   DecodeObjectReference(d, v, p, slice_ns, out.target_ref);
 }
 
+// Kubernetes' limit on the endpoints of one EndpointSlice (its API validation).
+inline constexpr size_t kMaxSliceEndpoints = 1000;
+
 template <DecodeNode N>
 std::shared_ptr<const EndpointSlice> DecodeEndpointSlice(Decoder<N>& d, const N& obj,
                                                          const Path& root) {
@@ -452,6 +455,15 @@ std::shared_ptr<const EndpointSlice> DecodeEndpointSlice(Decoder<N>& d, const N&
   if (s->address_type.empty()) s->address_type = "IPv4";
   d.List(obj, "ports", root, s->ports,
          [&d](const N& v, const Path& p, EndpointPort& o) { DecodeEndpointPort(d, v, p, o); });
+  // The API server refuses a slice of more than 1000 endpoints; one that claims more is refused
+  // here too, before its endpoints are decoded or kept.
+  if (auto endpoints = Decoder<N>::Find(obj, "endpoints");
+      endpoints && endpoints->is_seq() && endpoints->size() > kMaxSliceEndpoints) {
+    d.Fail(*endpoints, root.Field("endpoints"),
+           absl::StrCat(endpoints->size(), " endpoints; Kubernetes caps an EndpointSlice at ",
+                        kMaxSliceEndpoints));
+    return s;
+  }
   const std::string& ns = s->meta.ns;
   d.List(obj, "endpoints", root, s->endpoints,
          [&d, &ns](const N& v, const Path& p, SliceEndpoint& o) {
