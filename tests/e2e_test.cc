@@ -6,6 +6,8 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -19,6 +21,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/hostile_yaml.h"
 #include "tests/raw_h2_client.h"
 #include "tests/test_process.h"
 
@@ -90,6 +93,11 @@ std::vector<std::pair<std::string, uint32_t>> Overrides(const pb::DestinationPro
   return out;
 }
 
+// The example TrafficSplit's two weights as they stand in trafficsplit.yaml, for Edit().
+std::string SplitWeights(const std::string& backend, const std::string& failing) {
+  return absl::StrCat("weight: ", backend, "\n    - service: failing-svc\n      weight: ", failing);
+}
+
 std::string Ip(const io::linkerd::proxy::net::TcpAddress& a) {
   uint32_t v = a.ip().ipv4();
   return absl::StrCat(v >> 24, ".", (v >> 16) & 255, ".", (v >> 8) & 255, ".", v & 255, ":",
@@ -107,9 +115,9 @@ class EndToEndTest : public ::testing::Test {
     ASSERT_FALSE(dir_.empty());
     fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_, fs::copy_options::recursive);
     Prepare();
-    std::vector<std::string> argv = {absl::StrCat(bin, "/destination"), "-manifests=" + dir_,
-                                     "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
-                                     "-log-format=json", "-log-level=debug"};
+    std::vector<std::string> argv = {
+        absl::StrCat(bin, "/destination"), "-manifests=" + dir_, "-addr=127.0.0.1:0",
+        "-admin-addr=127.0.0.1:0",         "-log-format=json",   "-log-level=debug"};
     for (const std::string& flag : ExtraFlags()) argv.push_back(flag);
     ASSERT_TRUE(server_.Start(argv, RunAsUid()));
     auto serving = server_.WaitForLine({"\"msg\":\"serving\""}, kWait);
@@ -121,6 +129,29 @@ class EndToEndTest : public ::testing::Test {
     stub_ = pb::Destination::NewStub(channel_);
   }
   void TearDown() override { RemoveTree(dir_); }
+  // The admin port's /metrics as series ("name{labels}") -> value; empty when unreadable.
+  std::map<std::string, double> Metrics() {
+    std::map<std::string, double> out;
+    auto [status, body] = HttpGet(admin_port_, "/metrics");
+    if (status != 200) return out;
+    std::istringstream lines(body);
+    for (std::string line; std::getline(lines, line);) {
+      const size_t space = line.rfind(' ');
+      if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
+      out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return out;
+  }
+  // Polls `predicate` until it holds; false at the deadline.
+  bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout = kWait) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (predicate()) return true;
+      absl::SleepFor(absl::Milliseconds(20));  // /metrics has no change to wait on
+    }
+    return false;
+  }
+
   // Flags added to the server's command line by derived fixtures.
   virtual std::vector<std::string> ExtraFlags() const { return {}; }
   // Runs before the server starts, with the example copied into dir_.
@@ -176,8 +207,7 @@ TEST_F(EndToEndTest, ProfileFollowsTrafficSplitEdits) {
                {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 5000000}}));
 
   // Shift traffic: the new weights arrive.
-  Edit("trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
-       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  Edit("trafficsplit.yaml", SplitWeights("500", "500"), SplitWeights("900", "100"));
   auto shifted = stream->Next();
   ASSERT_TRUE(shifted.has_value());
   EXPECT_EQ(Overrides(*shifted),
@@ -253,7 +283,8 @@ TEST_F(EndToEndTest, CanaryWalkthroughEveryTransition) {
   fs::remove(dir_ + "/trafficsplit.yaml");
   auto self = stream->Next();
   ASSERT_TRUE(self.has_value());
-  EXPECT_EQ(Overrides(*self), (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 10000}}));
+  EXPECT_EQ(Overrides(*self),
+            (O{{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", 10000}}));
 
   // An invalid edit is logged and not sent; the stream keeps its profile.
   WriteFile(dir_ + "/profile.yaml", without + "  - name: broken\n    condition: {}\n");
@@ -439,9 +470,8 @@ TEST_F(EndToEndTest, DestctlHealth) {
   EXPECT_EQ(unknown.Wait(kWait), 1);
   EXPECT_TRUE(unknown.WaitForLine({"destctl: health: NOT_FOUND"}, absl::Seconds(1)));
   ChildProcess unreachable;  // the admin port speaks HTTP/1: no gRPC connection
-  ASSERT_TRUE(unreachable.Start(
-      {destctl, absl::StrCat("-addr=127.0.0.1:", admin_port_), "--connect-timeout=300ms",
-       "health"}));
+  ASSERT_TRUE(unreachable.Start({destctl, absl::StrCat("-addr=127.0.0.1:", admin_port_),
+                                 "--connect-timeout=300ms", "health"}));
   EXPECT_EQ(unreachable.Wait(kWait), 1);
   ChildProcess usage;
   ASSERT_TRUE(usage.Start({destctl, "health", "a", "b"}));
@@ -463,37 +493,27 @@ TEST_F(EndToEndTest, SigtermEndsStreamsWithUnavailable) {
 
 // Manifests an attacker (or a typo) could write: each is rejected with its file and line, the
 // service keeps serving, and the rest of the directory is unaffected.
-const char kRecursiveAlias[] =
-    "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
-    "metadata: {name: backend-svc.trafficsplit-sample.svc.cluster.local, namespace: "
-    "trafficsplit-sample}\n"
-    "spec:\n  routes:\n  - name: r\n    condition: &c {method: GET, not: *c}\n";
-
+std::string RecursiveAlias() {
+  return RecursiveAliasProfile("backend-svc.trafficsplit-sample.svc.cluster.local",
+                               "trafficsplit-sample");
+}
 std::string AliasBomb() {
-  std::string yaml =
-      "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
-      "metadata: {name: failing-svc.trafficsplit-sample.svc.cluster.local, namespace: "
-      "trafficsplit-sample}\n"
-      "spec:\n  routes:\n  - name: r\n    condition:\n      all:\n      - &a0 {method: GET}\n";
-  for (int level = 1; level <= 9; ++level) {
-    yaml += absl::StrCat("      - &a", level, " {all: [");
-    for (int i = 0; i < 10; ++i) yaml += absl::StrCat(i ? ", " : "", "*a", level - 1);
-    yaml += "]}\n";
-  }
-  return yaml;
+  return AliasBombProfile("failing-svc.trafficsplit-sample.svc.cluster.local",
+                          "trafficsplit-sample");
 }
 
 class HostileManifestsAtStartTest : public EndToEndTest {
  protected:
   void Prepare() override {
-    WriteFile(dir_ + "/recursive.yaml", kRecursiveAlias);
+    WriteFile(dir_ + "/recursive.yaml", RecursiveAlias());
     WriteFile(dir_ + "/bomb.yaml", AliasBomb());
   }
 };
 
 // With the files present from the start, the service starts (no crash loop) and serves the rest.
 TEST_F(HostileManifestsAtStartTest, ServiceStartsAndServesTheRest) {
-  EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "recursive.yaml:7", "nested deeper"}, kWait));
+  EXPECT_TRUE(
+      server_.WaitForLine({"manifest rejected", "recursive.yaml:7", "nested deeper"}, kWait));
   EXPECT_TRUE(server_.WaitForLine({"manifest rejected", "bomb.yaml", "alias"}, kWait));
   auto stream = Profile(kBackend);
   auto first = stream->Next();
@@ -504,7 +524,7 @@ TEST_F(HostileManifestsAtStartTest, ServiceStartsAndServesTheRest) {
 TEST_F(EndToEndTest, HostileManifestsWrittenLaterAreRejected) {
   auto stream = Profile(kBackend);
   ASSERT_TRUE(stream->Next().has_value());
-  WriteFile(dir_ + "/recursive.yaml", kRecursiveAlias);
+  WriteFile(dir_ + "/recursive.yaml", RecursiveAlias());
   WriteFile(dir_ + "/bomb.yaml", AliasBomb());
   WriteFile(dir_ + "/utf8.yaml",
             "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\n"
@@ -535,21 +555,14 @@ class ManifestFaultsTest : public EndToEndTest {
     fs::create_directory_symlink(dir_, dir_ + "/loop-a");
     fs::create_directory_symlink(dir_, dir_ + "/split/loop-b");
   }
-  std::string Metric(const std::string& name) {
-    auto [status, body] = HttpGet(admin_port_, "/metrics");
-    std::istringstream lines(body);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind(name + " ", 0) == 0) return line.substr(name.size() + 1);
-    }
-    return "(absent)";
+  // One series' value as text ("1"), or "(absent)".
+  std::string Metric(const std::string& series) {
+    auto all = Metrics();
+    auto it = all.find(series);
+    return it == all.end() ? "(absent)" : absl::StrCat(it->second);
   }
-  bool WaitForMetric(const std::string& name, const std::string& want) {
-    const absl::Time deadline = absl::Now() + kWait;
-    while (absl::Now() < deadline) {
-      if (Metric(name) == want) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
+  bool WaitForMetric(const std::string& series, const std::string& want) {
+    return WaitUntil([&] { return Metric(series) == want; });
   }
   // The profile of kBackend as a new stream sees it.
   std::vector<std::pair<std::string, uint32_t>> CurrentOverrides() {
@@ -565,8 +578,7 @@ TEST_F(ManifestFaultsTest, SymlinkCyclesAreReadOnce) {
   // Still watched: an edit applies at once (the old walk never finished with two such links).
   auto profile = Profile(kBackend);
   ASSERT_TRUE(profile->Next().has_value());
-  Edit("split/trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
-       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  Edit("split/trafficsplit.yaml", SplitWeights("500", "500"), SplitWeights("900", "100"));
   EXPECT_TRUE(profile->Next().has_value());
 }
 
@@ -587,8 +599,7 @@ TEST_F(ManifestFaultsTest, DirectoryGoneForAMomentKeepsEverything) {
   EXPECT_TRUE(server_.WaitForLine({"manifests directory available again"}, kWait));
   EXPECT_TRUE(WaitForMetric("destination_manifests_degraded", "0"));
   // Watched again: an edit after the return applies.
-  Edit("split/trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
-       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  Edit("split/trafficsplit.yaml", SplitWeights("500", "500"), SplitWeights("900", "100"));
   auto shifted = profile->Next();
   ASSERT_TRUE(shifted.has_value());
   EXPECT_EQ(shifted->dst_overrides(0).weight(), 9000000u);
@@ -633,17 +644,15 @@ TEST_F(EndToEndTest, InvalidSplitEditKeepsTheLastValidWeights) {
   ASSERT_TRUE(first.has_value());
   ASSERT_EQ(Overrides(*first), half);
 
-  Edit("trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: 500",
-       "weight: 500\n    - service: failing-svc\n      weight: lots");
-  EXPECT_TRUE(server_.WaitForLine({"TrafficSplit problem", "its last valid weights stay in force"},
-                                  kWait));
+  Edit("trafficsplit.yaml", SplitWeights("500", "500"), SplitWeights("500", "lots"));
+  EXPECT_TRUE(
+      server_.WaitForLine({"TrafficSplit problem", "its last valid weights stay in force"}, kWait));
   EXPECT_FALSE(stream->Next(absl::Milliseconds(300)).has_value()) << "the split was dropped";
   auto later = Profile(kBackend)->Next();
   ASSERT_TRUE(later.has_value());
   EXPECT_EQ(Overrides(*later), half) << "a new stream disagrees with the open ones";
 
-  Edit("trafficsplit.yaml", "weight: 500\n    - service: failing-svc\n      weight: lots",
-       "weight: 900\n    - service: failing-svc\n      weight: 100");
+  Edit("trafficsplit.yaml", SplitWeights("500", "lots"), SplitWeights("900", "100"));
   auto fixed = stream->Next();
   ASSERT_TRUE(fixed.has_value());
   EXPECT_EQ(Overrides(*fixed),
@@ -716,26 +725,16 @@ class HostileClientTest : public EndToEndTest {
  protected:
   std::vector<std::string> ExtraFlags() const override { return {"-shutdown-grace=1s"}; }
 
-  // destination_streams, summed over both RPCs; -1 when /metrics cannot be read.
+  // destination_streams, summed over both RPCs.
   double OpenStreamsGauge() {
-    auto [status, body] = HttpGet(admin_port_, "/metrics");
-    if (status != 200) return -1;
     double total = 0;
-    static const std::regex kLine(R"(^destination_streams\{[^}]*\} ([0-9.e+]+)$)");
-    std::smatch m;
-    std::istringstream lines(body);
-    for (std::string line; std::getline(lines, line);) {
-      if (std::regex_match(line, m, kLine)) total += std::stod(m[1].str());
+    for (const auto& [series, value] : Metrics()) {
+      if (series.rfind("destination_streams{", 0) == 0) total += value;
     }
     return total;
   }
   bool WaitForGauge(double want, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (OpenStreamsGauge() == want) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
+    return WaitUntil([&] { return OpenStreamsGauge() == want; }, timeout);
   }
   // `connections` raw clients, each with `per` GetProfile streams whose first write stalls.
   std::vector<std::unique_ptr<RawH2Client>> Stall(int connections, int per) {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/hostile_yaml.h"
 #include "watchers/decode_node.h"
 #include "watchers/json_decoder.h"
 #include "watchers/objects.h"
@@ -820,7 +821,7 @@ struct ErrorCase {
 
 void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
 
-class ManifestErrorTest : public testing::TestWithParam<ErrorCase> {};
+class ManifestErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(ManifestErrorTest, ReportsLineAndPath) {
   EXPECT_EQ(ParseError(GetParam().content), GetParam().error);
@@ -828,7 +829,7 @@ TEST_P(ManifestErrorTest, ReportsLineAndPath) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ManifestErrorTest,
-    testing::Values(
+    ::testing::Values(
         ErrorCase{"PortNotInteger", R"(apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -1124,7 +1125,7 @@ metadata: {name: web}
                   "m.yaml:1: unexpected ',' at the start of a document"},
         ErrorCase{"StrayCommaAfterDocumentEnd", "a: 1\n...\n,\n",
                   "m.yaml:3: unexpected ',' at the start of a document"}),
-    [](const testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
 TEST(DecodeObjectTest, DecodesOneNode) {
   YAML::Node node = YAML::Load("{apiVersion: v1, kind: Service, metadata: {name: web}}");
@@ -1182,31 +1183,20 @@ TEST(DecodeObjectTest, DecodeObjectAsFillsMissingKind) {
 namespace dest {
 namespace {
 
-constexpr char kProfileHead[] =
-    "apiVersion: linkerd.io/v1alpha2\n"
-    "kind: ServiceProfile\n"
-    "metadata: {name: web.default.svc.cluster.local, namespace: default}\n"
-    "spec:\n"
-    "  routes:\n"
-    "  - name: r\n";
+using testing::AliasBombProfile;
+using testing::RecursiveAliasProfile;
 
-// An alias inside its own anchor: decoding it would recurse without end.
+const std::string kProfileHead = testing::ProfileHead("web.default.svc.cluster.local", "default");
+
 TEST(HostileYamlTest, RecursiveAliasIsRejectedWithItsLine) {
   const std::string error =
-      ParseError(std::string(kProfileHead) + "    condition: &c {method: GET, not: *c}\n");
+      ParseError(RecursiveAliasProfile("web.default.svc.cluster.local", "default"));
   EXPECT_THAT(error, ::testing::StartsWith("m.yaml:7: "));
   EXPECT_THAT(error, ::testing::HasSubstr("nested deeper than 64 levels"));
 }
 
-// Nine levels of ten aliases: 10^9 nodes from under a kilobyte.
 TEST(HostileYamlTest, AliasBombIsRejectedQuickly) {
-  std::string yaml = std::string(kProfileHead) + "    condition:\n      all:\n";
-  yaml += "      - &a0 {method: GET}\n";
-  for (int level = 1; level <= 9; ++level) {
-    yaml += absl::StrCat("      - &a", level, " {all: [");
-    for (int i = 0; i < 10; ++i) yaml += absl::StrCat(i ? ", " : "", "*a", level - 1);
-    yaml += "]}\n";
-  }
+  const std::string yaml = AliasBombProfile("web.default.svc.cluster.local", "default");
   ASSERT_LT(yaml.size(), 1200u);
   const absl::Time start = absl::Now();
   const std::string error = ParseError(yaml);
@@ -1260,11 +1250,10 @@ TEST(HostileYamlTest, SliceOfMoreThanAThousandEndpointsIsRejected) {
 
 // Honest anchors still work: a shared condition used twice.
 TEST(HostileYamlTest, OrdinaryAnchorsStillDecode) {
-  auto sp = ParseOne<ServiceProfile>(
-      std::string(kProfileHead) +
-      "    condition: &get {method: GET, pathRegex: /a}\n"
-      "  - name: r2\n"
-      "    condition: *get\n");
+  auto sp = ParseOne<ServiceProfile>(kProfileHead +
+                                     "    condition: &get {method: GET, pathRegex: /a}\n"
+                                     "  - name: r2\n"
+                                     "    condition: *get\n");
   ASSERT_EQ(sp->routes.size(), 2u);
   ASSERT_TRUE(sp->routes[1].condition.has_value());
   EXPECT_EQ(sp->routes[1].condition->method, "GET");
