@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "tests/hostile_yaml.h"
 #include "tests/raw_h2_client.h"
+#include "tests/stream_reader.h"
 #include "tests/test_process.h"
 
 namespace dest::testing {
@@ -33,59 +34,6 @@ namespace fs = std::filesystem;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 const char kBackend[] = "backend-svc.trafficsplit-sample.svc.cluster.local:8080";
-
-// Reads a server stream on its own thread into a queue.
-template <typename Msg>
-class StreamReader {
- public:
-  using Open = std::function<std::unique_ptr<grpc::ClientReader<Msg>>(grpc::ClientContext*)>;
-  explicit StreamReader(Open open) {
-    thread_ = std::thread([this, open = std::move(open)] {
-      auto reader = open(&ctx_);
-      Msg m;
-      while (reader->Read(&m)) {
-        absl::MutexLock lock(&mu_);
-        queue_.push_back(m);
-      }
-      grpc::Status s = reader->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = s;
-    });
-  }
-  ~StreamReader() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  // The next message, or nullopt when none arrives in time or the stream ended.
-  std::optional<Msg> Next(absl::Duration timeout = kWait) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !queue_.empty() || status_.has_value();
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    if (queue_.empty()) return std::nullopt;
-    Msg m = queue_.front();
-    queue_.pop_front();
-    return m;
-  }
-  std::optional<grpc::Status> End(absl::Duration timeout = kWait) {
-    absl::MutexLock lock(&mu_);
-    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return status_.has_value(); };
-    mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
-    return status_;
-  }
-  size_t Pending() {
-    absl::MutexLock lock(&mu_);
-    return queue_.size();
-  }
-
- private:
-  grpc::ClientContext ctx_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::deque<Msg> queue_ ABSL_GUARDED_BY(mu_);
-  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mu_);
-};
 
 std::vector<std::pair<std::string, uint32_t>> Overrides(const pb::DestinationProfile& p) {
   std::vector<std::pair<std::string, uint32_t>> out;
@@ -107,49 +55,25 @@ std::string Ip(const io::linkerd::proxy::net::TcpAddress& a) {
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bin = std::getenv("DEST_BIN_DIR");
     const char* src = std::getenv("DEST_SOURCE_DIR");
-    if (bin == nullptr) bin = DEST_BIN_DIR_DEFAULT;
     if (src == nullptr) src = DEST_SOURCE_DIR_DEFAULT;
     dir_ = MakeTempDir();
     ASSERT_FALSE(dir_.empty());
     fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_, fs::copy_options::recursive);
     Prepare();
-    std::vector<std::string> argv = {
-        absl::StrCat(bin, "/destination"), "-manifests=" + dir_, "-addr=127.0.0.1:0",
-        "-admin-addr=127.0.0.1:0",         "-log-format=json",   "-log-level=debug"};
-    for (const std::string& flag : ExtraFlags()) argv.push_back(flag);
-    ASSERT_TRUE(server_.Start(argv, RunAsUid()));
-    auto serving = server_.WaitForLine({"\"msg\":\"serving\""}, kWait);
-    ASSERT_TRUE(serving.has_value()) << "server did not start";
-    ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port_));
-    ASSERT_TRUE(absl::SimpleAtoi(JsonLogField(*serving, "admin_port"), &admin_port_));
+    std::vector<std::string> args = {"-manifests=" + dir_, "-log-level=debug"};
+    for (const std::string& flag : ExtraFlags()) args.push_back(flag);
+    ASSERT_TRUE(dest_.Start(args, RunAsUid())) << "server did not start";
+    grpc_port_ = dest_.grpc_port;
+    admin_port_ = dest_.admin_port;
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
                                    grpc::InsecureChannelCredentials());
     stub_ = pb::Destination::NewStub(channel_);
   }
   void TearDown() override { RemoveTree(dir_); }
-  // The admin port's /metrics as series ("name{labels}") -> value; empty when unreadable.
-  std::map<std::string, double> Metrics() {
-    std::map<std::string, double> out;
-    auto [status, body] = HttpGet(admin_port_, "/metrics");
-    if (status != 200) return out;
-    std::istringstream lines(body);
-    for (std::string line; std::getline(lines, line);) {
-      const size_t space = line.rfind(' ');
-      if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
-      out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-    }
-    return out;
-  }
-  // Polls `predicate` until it holds; false at the deadline.
+  std::map<std::string, double> Metrics() { return ScrapeMetrics(admin_port_); }
   bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout = kWait) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (predicate()) return true;
-      absl::SleepFor(absl::Milliseconds(20));  // /metrics has no change to wait on
-    }
-    return false;
+    return testing::WaitUntil(predicate, timeout);
   }
 
   // Flags added to the server's command line by derived fixtures.
@@ -186,7 +110,8 @@ class EndToEndTest : public ::testing::Test {
   }
 
   std::string dir_;
-  ChildProcess server_;
+  DestinationProcess dest_;
+  ChildProcess& server_ = dest_.process;
   int grpc_port_ = 0;
   int admin_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;

@@ -958,6 +958,10 @@ FakeApiServer::Outcome FakeApiServer::Misbehave(Connection& conn, Hostile how) {
   }
   const absl::Time deadline = absl::Now() + absl::Minutes(10);
   constexpr size_t kCap = size_t{1} << 30;
+  if (how == Hostile::kEmptyWatch) {
+    (void)conn.WriteAll("0\r\n\r\n");
+    return Outcome::kAbort;
+  }
   if (how == Hostile::kSilent) {
     while (!stopping_.load() && !conn.PeerClosed() && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(20));  // nothing to wait on: the peer may just vanish

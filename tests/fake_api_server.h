@@ -155,6 +155,7 @@ class FakeApiServer {
     kEndlessBody,  // a list: 200, then a chunked body that never ends
     kEndlessLine,  // a watch: 200, then one event line that never ends (no newline)
     kSilent,       // a watch: 200 and the chunked head, then nothing, the connection kept open
+    kEmptyWatch,   // a watch: 200 and at once the terminal chunk, no event
   };
   // The next `times` GET requests matching `path_prefix` as FailNext does, and that are watches
   // (kEndlessLine, kSilent) or not (kEndlessBody), get `how`. Each ends when the client goes

@@ -22,24 +22,15 @@ constexpr absl::Duration kWait = absl::Seconds(15);
 const char kBackend[] = "backend-svc.trafficsplit-sample.svc.cluster.local:8080";
 
 struct Server {
-  ChildProcess process;
+  DestinationProcess dest;
   std::unique_ptr<pb::Destination::Stub> stub;
   int admin_port = 0;
 
   bool Start(const std::vector<std::string>& extra) {
-    const char* bin = std::getenv("DEST_BIN_DIR");
-    std::vector<std::string> args = {absl::StrCat(bin ? bin : DEST_BIN_DIR_DEFAULT, "/destination"),
-                                     "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
-                                     "-log-format=json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    if (!process.Start(args)) return false;
-    auto line = process.WaitForLine({"\"msg\":\"serving\""}, kWait);
-    if (!line) return false;
-    int port = 0;
-    if (!absl::SimpleAtoi(JsonLogField(*line, "grpc_port"), &port)) return false;
-    if (!absl::SimpleAtoi(JsonLogField(*line, "admin_port"), &admin_port)) return false;
-    stub = pb::Destination::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                        grpc::InsecureChannelCredentials()));
+    if (!dest.Start(extra, -1, kWait)) return false;
+    admin_port = dest.admin_port;
+    stub = pb::Destination::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", dest.grpc_port), grpc::InsecureChannelCredentials()));
     return true;
   }
   // Reads `n` messages of a stream (each within the deadline).
@@ -151,7 +142,7 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
   EXPECT_EQ(HttpGet(kube.admin_port, "/live").first, 200);
   EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 503);
-  ASSERT_TRUE(kube.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
+  ASSERT_TRUE(kube.dest.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
   EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 200);
 }
 

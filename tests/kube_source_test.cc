@@ -360,6 +360,25 @@ TEST_F(KubeSourceTest, SilentWatchIsNoticedAndReopened) {
   EXPECT_GE(Metric("destination_kube_errors_total", "reason", "watch_idle"), 1);
 }
 
+TEST_F(KubeSourceTest, WatchesEndedAtOnceAndEmptyBackOff) {
+  Start();
+  ASSERT_TRUE(Synced());
+  ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
+  // Twenty watches in a row end at once with nothing in them, as a broken proxy in front of the
+  // API server may do. Re-opened without a pause they would take milliseconds; with the backoff
+  // (20 ms doubling to 200 ms here, jitter at least 0.5) they take seconds.
+  constexpr int kEmpty = 20;
+  fake_.MisbehaveNext(kServices, FakeApiServer::Hostile::kEmptyWatch, kEmpty);
+  const absl::Time start = absl::Now();
+  fake_.EndWatches(kServices);
+  ASSERT_TRUE(waiter_.WaitFor([&] {
+    return Metric("destination_kube_errors_total", "reason", "watch_ended_early") >= kEmpty;
+  }, kWait));
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1)) << "empty watches re-opened in a loop";
+  fake_.Upsert(kServices, ServiceJson("after"));
+  EXPECT_TRUE(ServicesAre({"default/after:80"}));
+}
+
 TEST_F(KubeSourceTest, ObjectOfAnotherKindIsNotStoredAsThisKind) {
   Start();
   ASSERT_TRUE(Synced());

@@ -17,6 +17,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 
 namespace dest::testing {
@@ -124,6 +126,55 @@ std::string JsonLogField(const std::string& line, const std::string& key) {
   at += needle.size();
   size_t end = line.find('"', at);
   return line.substr(at, end - at);
+}
+
+bool DestinationProcess::Start(const std::vector<std::string>& extra_args, int run_as_uid,
+                               absl::Duration timeout) {
+  const char* bin = std::getenv("DEST_BIN_DIR");
+  std::vector<std::string> argv = {absl::StrCat(bin ? bin : DEST_BIN_DIR_DEFAULT, "/destination"),
+                                   "-addr=127.0.0.1:0", "-admin-addr=127.0.0.1:0",
+                                   "-log-format=json"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (!process.Start(argv, run_as_uid)) return false;
+  auto serving = process.WaitForLine({"\"msg\":\"serving\""}, timeout);
+  return serving.has_value() &&
+         absl::SimpleAtoi(JsonLogField(*serving, "grpc_port"), &grpc_port) &&
+         absl::SimpleAtoi(JsonLogField(*serving, "admin_port"), &admin_port);
+}
+
+std::map<std::string, double> ScrapeMetrics(int port) {
+  std::map<std::string, double> out;
+  auto [status, body] = HttpGet(port, "/metrics");
+  if (status != 200) return out;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t space = line.rfind(' ');
+    if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(space + 1), &v)) out[line.substr(0, space)] = v;
+  }
+  return out;
+}
+
+bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (predicate()) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+size_t RssBytes(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  for (std::string line; std::getline(in, line);) {
+    size_t kib = 0;
+    if (absl::StartsWith(line, "VmRSS:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")), &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 std::pair<int, std::string> HttpGet(int port, const std::string& path) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -45,11 +46,31 @@ class ChildProcess {
   std::optional<int> exit_code_;
 };
 
+// The real `destination` binary ($DEST_BIN_DIR/destination) with gRPC and admin on ephemeral
+// loopback ports and JSON logs; Start waits for its "serving" line and reads the ports from it.
+struct DestinationProcess {
+  ChildProcess process;
+  int grpc_port = 0;
+  int admin_port = 0;
+  bool Start(const std::vector<std::string>& extra_args, int run_as_uid = -1,
+             absl::Duration timeout = absl::Seconds(15));
+};
+
 // The value of "key":"value" in a JSON log line ("" when absent).
 std::string JsonLogField(const std::string& line, const std::string& key);
 
 // A blocking HTTP/1.0 GET on 127.0.0.1:port; returns {status, body}; status 0 on failure.
 std::pair<int, std::string> HttpGet(int port, const std::string& path);
+
+// The Prometheus text at http://127.0.0.1:port/metrics as series ("name{labels}") -> value; empty
+// when unreadable.
+std::map<std::string, double> ScrapeMetrics(int port);
+
+// Polls `predicate` (every 20 ms) until it holds; false at the deadline.
+bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout);
+
+// The resident set size of a process (VmRSS), 0 when unreadable.
+size_t RssBytes(pid_t pid);
 
 // A fresh temporary directory (removed by the caller with RemoveTree).
 std::string MakeTempDir();
