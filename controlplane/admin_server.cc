@@ -335,6 +335,7 @@ int AdminServer::Serve(mg_connection* conn) const {
     return Reply(conn, 503, kTextPlain, "not ready\n", head);
   }
   std::string body;
+  if (options_.before_scrape) options_.before_scrape();
   if (registry_ != nullptr) body = prometheus::TextSerializer().Serialize(registry_->Collect());
   return Reply(conn, 200, kPrometheusText, body, head);
 }

@@ -39,6 +39,8 @@ class AdminServer {
     // as 127.0.0.1) or "[::1]:9996" (only when civetweb was built with IPv6). Port 0 binds an
     // ephemeral port; read it back with port().
     std::string addr;
+    // Called before /metrics collects, from the worker serving it (may be empty).
+    std::function<void()> before_scrape = nullptr;
   };
 
   // `registry` may be null (then /metrics is empty). An empty `ready` means always ready.

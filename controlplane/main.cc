@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "controlplane/admin_server.h"
 #include "controlplane/destination_service.h"
+#include "controlplane/process_metrics.h"
 #include "controlplane/flag_args.h"
 #include "controlplane/health_service.h"
 #include "controlplane/topic_registry.h"
@@ -147,6 +148,7 @@ int Run(int argc, char** argv) {
   // growing with the number of streams. Tests keep it (they exercise the lock order); the
   // service turns it off.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  ProcessMetrics::LimitMallocArenas();  // before any thread allocates
 
   // Signals are taken synchronously by the main thread; block them before any thread starts.
   sigset_t signals;
@@ -246,7 +248,10 @@ int Run(int argc, char** argv) {
 
   std::atomic<bool> serving{false};
   auto ready = [&] { return serving.load() && store.AllSynced(kinds); };
-  AdminServer admin(AdminServer::Options{absl::GetFlag(FLAGS_admin_addr)}, registry.get(), ready);
+  ProcessMetrics process_metrics(registry.get());
+  AdminServer admin(AdminServer::Options{.addr = absl::GetFlag(FLAGS_admin_addr),
+                                         .before_scrape = [&] { process_metrics.Update(); }},
+                    registry.get(), ready);
   if (absl::Status s = admin.Start(); !s.ok()) Fatal(absl::StrCat("-admin-addr: ", s.message()));
 
   if (absl::Status s = source->Start(); !s.ok()) Fatal(s.message());

@@ -109,7 +109,7 @@ class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     registry_ = std::make_shared<prometheus::Registry>();
-    server_ = std::make_unique<AdminServer>(AdminServer::Options{"127.0.0.1:0"}, registry_.get(),
+    server_ = std::make_unique<AdminServer>(AdminServer::Options{.addr = "127.0.0.1:0"}, registry_.get(),
                                             [this] { return ready_.load(); });
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_GT(server_->port(), 0);

@@ -346,6 +346,16 @@ TEST_F(EndToEndTest, AdminHealthAndReflection) {
   EXPECT_EQ(metrics.first, 200);
   EXPECT_NE(metrics.second.find("destination_store_objects{kind=\"Service\"} 2"), std::string::npos)
       << metrics.second;
+  // The process's own gauges, read from /proc and the allocator at scrape time.
+  auto values = Metrics();
+  for (const char* name : {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+                           "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
+    EXPECT_GT(values[name], 0) << name;
+  }
+  EXPECT_GE(values["process_cpu_seconds_total"], 0);
+  EXPECT_GT(values["process_start_time_seconds"], absl::ToUnixSeconds(absl::Now()) - 600);
+  EXPECT_TRUE(values.count("destination_heap_allocated_bytes"));
+  EXPECT_TRUE(values.count("destination_heap_free_bytes"));
 
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext hctx;
