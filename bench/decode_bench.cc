@@ -48,10 +48,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "watchers/decode_node.h"
-#include "watchers/json_decoder.h"
-#include "watchers/object_decoder.h"
-#include "watchers/object_decoder_rules.h"
+#include "watchers/decode/decode_node.h"
+#include "watchers/decode/json_decoder.h"
+#include "watchers/decode/object_decoder.h"
+#include "watchers/decode/object_decoder_rules.h"
 #include "watchers/objects.h"
 
 ABSL_FLAG(double, seconds, 1.0, "CPU seconds of one timed run of one path on one object");

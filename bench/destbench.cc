@@ -41,7 +41,7 @@
 #include "bench/report.h"
 #include "bench/server_process.h"
 #include "bench/stream_client.h"
-#include "controlplane/flag_args.h"
+#include "base/flag_args.h"
 #include "destination.pb.h"
 
 ABSL_FLAG(std::string, destination, "",

@@ -1,4 +1,4 @@
-#include "controlplane/admin_server.h"
+#include "controlplane/server/admin_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

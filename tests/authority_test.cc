@@ -1,4 +1,4 @@
-#include "controlplane/authority.h"
+#include "controlplane/translate/authority.h"
 
 #include <cstdint>
 #include <ostream>

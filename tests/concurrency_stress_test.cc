@@ -13,11 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
-#include "controlplane/topic_registry.h"
+#include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
 #include "tests/stream_models.h"
-#include "watchers/object_decoder.h"
-#include "watchers/store.h"
+#include "tests/yaml_fixtures.h"
+#include "watchers/store/store.h"
 
 namespace dest {
 namespace {
@@ -30,15 +30,9 @@ constexpr int kBigTopicStreams = 2500;  // > 2 * Topic::kMinPart: the fan-out us
 std::string Svc(int i) { return absl::StrCat("s", i); }
 std::string PodIp(int svc, int pod) { return absl::StrCat("10.", svc, ".0.", pod + 1); }
 
-// Objects come from YAML through the real decoder, as the manifests source reads them.
+// Objects come from YAML through the real decoder (tests/yaml_fixtures.h).
 std::vector<ObjectEvent> Decode(const std::string& yaml, EventType type = EventType::kModified) {
-  auto m = ParseManifest("stress.yaml", yaml);
-  EXPECT_TRUE(m.ok()) << m.status() << "\n" << yaml;
-  std::vector<ObjectEvent> out;
-  if (m.ok()) {
-    for (auto& o : m->objects) out.push_back({type, std::move(o)});
-  }
-  return out;
+  return Events(yaml, type);
 }
 
 std::string ServiceYaml(int i) {
@@ -116,7 +110,7 @@ TranslatorOptions Options() { return TranslatorOptions(); }
 
 class ConcurrencyStressTest : public ::testing::Test {
  protected:
-  ConcurrencyStressTest() : topics_(&store_, Options(), nullptr) {
+  ConcurrencyStressTest() : topics_(&store_, Options(), nullptr, &pool_) {
     store_.AddListener([this](const std::vector<StoreChange>& c) { topics_.OnStoreChanges(c); });
     std::string all;
     for (int s = 0; s < kServices; ++s) {
@@ -165,7 +159,7 @@ class ConcurrencyStressTest : public ::testing::Test {
   // What a new stream would be sent now: a topic computed from the store by a registry with no
   // history (every object here is valid, so no last-valid state differs).
   std::string FreshProfileBytes(int svc) {
-    TopicRegistry fresh(&store_, Options(), nullptr);
+    TopicRegistry fresh(&store_, Options(), nullptr, nullptr);
     auto t = fresh.AcquireProfile(ProfKey(svc));
     auto s = std::make_shared<ProfileModelStream>();
     s->Offer(t->Subscribe(s));
@@ -190,6 +184,7 @@ class ConcurrencyStressTest : public ::testing::Test {
   }
 
   Store store_;
+  FanoutPool pool_{2};  // two helpers, whatever the machine: the parallel path always runs
   TopicRegistry topics_;
 };
 

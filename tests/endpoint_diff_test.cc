@@ -13,13 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "controlplane/endpoint_translator.h"
-#include "controlplane/snapshot.h"
+#include "controlplane/translate/endpoint_translator.h"
+#include "controlplane/topics/snapshot.h"
 #include "destination.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "watchers/objects.h"
-#include "watchers/store.h"
+#include "watchers/store/store.h"
 
 namespace dest {
 namespace {

@@ -7,11 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "controlplane/endpoint_profile_topic.h"
-#include "controlplane/topic_registry.h"
+#include "controlplane/topics/endpoint_profile_topic.h"
+#include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
 #include "tests/stream_models.h"
-#include "watchers/store.h"
+#include "watchers/store/store.h"
 
 namespace dest {
 namespace {
@@ -89,7 +89,7 @@ std::shared_ptr<const EndpointSlice> Slice(const std::string& name, std::vector<
 
 class EndpointTopicTest : public ::testing::Test {
  protected:
-  EndpointTopicTest() : topics_(&store_, Options(), nullptr) {
+  EndpointTopicTest() : topics_(&store_, Options(), nullptr, nullptr) {
     store_.AddListener([this](const std::vector<StoreChange>& c) { topics_.OnStoreChanges(c); });
   }
   static TranslatorOptions Options() {

@@ -1,4 +1,4 @@
-#include "controlplane/go_duration.h"
+#include "controlplane/translate/go_duration.h"
 
 #include <ostream>
 #include <string>

@@ -1,4 +1,4 @@
-#include "controlplane/health_service.h"
+#include "controlplane/server/health_service.h"
 
 #include <grpcpp/grpcpp.h>
 

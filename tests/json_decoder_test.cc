@@ -1,4 +1,4 @@
-#include "watchers/json_decoder.h"
+#include "watchers/decode/json_decoder.h"
 
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "watchers/object_decoder.h"
+#include "watchers/decode/object_decoder.h"
 #include "watchers/objects.h"
 
 namespace dest {

@@ -1,5 +1,5 @@
 // Finding and reading the Kubernetes API configuration: in-cluster files, kubeconfig merging.
-#include "watchers/kube_config.h"
+#include "watchers/kube/kube_config.h"
 
 #include <filesystem>
 #include <map>

@@ -8,7 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/test_process.h"
-#include "watchers/log.h"
+#include "base/log.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dest::testing {

@@ -10,7 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "tests/fake_api_server.h"
-#include "watchers/store.h"
+#include "watchers/store/store.h"
 
 namespace YAML {
 class Node;

@@ -3,7 +3,7 @@
 // Retry-After, connections cut mid-event, garbage lines, objects with wrong types, missing and
 // later-installed CRDs, TrafficSplit version discovery, metadata-only kinds. After each fault the
 // store must hold exactly what the API server holds.
-#include "watchers/kube_source.h"
+#include "watchers/kube/kube_source.h"
 
 #include <set>
 
@@ -15,7 +15,7 @@
 #include "tests/kube_fixtures.h"
 #include "tests/log_capture.h"
 #include "tests/test_process.h"
-#include "watchers/log.h"
+#include "base/log.h"
 
 namespace dest {
 namespace {

@@ -11,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "watchers/log.h"
+#include "base/log.h"
 
 namespace dest::testing {
 

@@ -1,6 +1,6 @@
 // The manifests source as a Kubernetes watch would behave: file changes become add/update/delete
 // events in the store; bad files change nothing; the inotify watch delivers edits.
-#include "watchers/manifests_source.h"
+#include "watchers/manifests/manifests_source.h"
 
 #include <filesystem>
 
@@ -10,7 +10,7 @@
 #include "prometheus/registry.h"
 #include "tests/log_capture.h"
 #include "tests/test_process.h"
-#include "watchers/log.h"
+#include "base/log.h"
 
 namespace dest {
 namespace {

@@ -1,4 +1,4 @@
-#include "watchers/object_decoder.h"
+#include "watchers/decode/object_decoder.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -15,8 +15,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/hostile_yaml.h"
-#include "watchers/decode_node.h"
-#include "watchers/json_decoder.h"
+#include "watchers/decode/decode_node.h"
+#include "watchers/decode/json_decoder.h"
 #include "watchers/objects.h"
 
 namespace dest {

@@ -1,4 +1,4 @@
-#include "controlplane/port_set.h"
+#include "controlplane/translate/port_set.h"
 
 #include <cstdint>
 #include <optional>

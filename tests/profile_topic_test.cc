@@ -7,11 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "controlplane/profile_topic.h"
-#include "controlplane/topic_registry.h"
+#include "controlplane/topics/profile_topic.h"
+#include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "watchers/store.h"
+#include "watchers/store/store.h"
 
 namespace dest {
 namespace {
@@ -102,7 +102,7 @@ std::shared_ptr<const TrafficSplit> MakeSplit(const std::string& name, const std
 
 class ProfileTopicTest : public ::testing::Test {
  protected:
-  ProfileTopicTest() : topics_(&store_, TranslatorOptions{}, &registry_) {
+  ProfileTopicTest() : topics_(&store_, TranslatorOptions{}, &registry_, nullptr) {
     store_.AddListener([this](const std::vector<StoreChange>& c) { topics_.OnStoreChanges(c); });
   }
 

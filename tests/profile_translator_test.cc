@@ -1,4 +1,4 @@
-#include "controlplane/profile_translator.h"
+#include "controlplane/translate/profile_translator.h"
 
 #include <cstdint>
 #include <memory>

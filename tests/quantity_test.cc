@@ -1,4 +1,4 @@
-#include "watchers/quantity.h"
+#include "watchers/decode/quantity.h"
 
 #include <cstdint>
 #include <ostream>

@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "controlplane/snapshot.h"
+#include "controlplane/topics/snapshot.h"
 #include "gtest/gtest.h"
 #include "destination.pb.h"
 

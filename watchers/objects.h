@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -253,6 +254,18 @@ inline Kind KindOf(const AnyObject& o) { return static_cast<Kind>(o.index()); }
 const ObjectMeta& MetaOf(const AnyObject& o);
 
 // Identifies an object within its kind.
+// A namespaced name, most often a Service's ("the Service web in shop"): what the store's
+// per-Service indexes and the topic registry's groups are keyed by. Its text form is "ns/name".
+struct ServiceRef {
+  std::string ns;
+  std::string name;
+
+  std::string ToString() const;
+  // The inverse of ToString: exactly one '/', both sides non-empty; nullopt otherwise.
+  static std::optional<ServiceRef> Parse(std::string_view text);
+  auto operator<=>(const ServiceRef&) const = default;
+};
+
 struct ObjectKey {
   Kind kind;
   std::string ns;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "watchers/json_decoder.h"
+#include "watchers/decode/json_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string json(reinterpret_cast<const char*>(data), size);

@@ -7,8 +7,8 @@
 #include <string>
 #include <variant>
 
-#include "controlplane/profile_translator.h"
-#include "watchers/object_decoder.h"
+#include "controlplane/translate/profile_translator.h"
+#include "watchers/decode/object_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "controlplane/go_duration.h"
-#include "controlplane/port_set.h"
-#include "controlplane/profile_translator.h"
-#include "watchers/quantity.h"
+#include "controlplane/translate/go_duration.h"
+#include "controlplane/translate/port_set.h"
+#include "controlplane/translate/profile_translator.h"
+#include "watchers/decode/quantity.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

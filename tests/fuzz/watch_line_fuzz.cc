@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "watchers/json_decoder.h"
-#include "watchers/watch_event.h"
+#include "watchers/decode/json_decoder.h"
+#include "watchers/kube/watch_event.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static simdjson::dom::parser parser;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "watchers/object_decoder.h"
+#include "watchers/decode/object_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)dest::ParseManifest("fuzz.yaml",

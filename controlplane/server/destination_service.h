@@ -1,0 +1,95 @@
+// The io.linkerd.proxy.destination.Destination gRPC service on the callback (reactor) API.
+//
+// Both RPCs use the generated *raw* callback methods: a topic serializes each snapshot once and
+// every stream writes the same refcounted bytes. This file resolves a request to its topic and
+// admits or refuses it; the streams themselves are in streams.h.
+//
+// Thread-safe. Reactions run on gRPC's callback threads; offers arrive from the store-listener
+// thread; neither blocks.
+#ifndef CONTROLPLANE_SERVER_DESTINATION_SERVICE_H_
+#define CONTROLPLANE_SERVER_DESTINATION_SERVICE_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "controlplane/server/streams.h"
+#include "controlplane/topics/topic_registry.h"
+#include "destination.grpc.pb.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace dest {
+
+using DestinationRawService =
+    io::linkerd::proxy::destination::Destination::WithRawCallbackMethod_Get<
+        io::linkerd::proxy::destination::Destination::WithRawCallbackMethod_GetProfile<
+            io::linkerd::proxy::destination::Destination::Service>>;
+
+class DestinationService final : public DestinationRawService, public StreamBook {
+ public:
+  // Bounds on what one client may ask for; beyond them a stream is refused at once with a short
+  // status that never echoes the request.
+  struct Limits {
+    size_t max_streams = 200000;           // open streams: RESOURCE_EXHAUSTED beyond
+    size_t max_authority_bytes = 1024;     // GetDestination.path: INVALID_ARGUMENT beyond
+    size_t max_context_token_bytes = 4096;  // GetDestination.context_token: INVALID_ARGUMENT
+  };
+
+  DestinationService(const Store* store, TopicRegistry* topics, prometheus::Registry* registry,
+                     Limits limits);
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Get(grpc::CallbackServerContext* context,
+                                                  const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetProfile(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request) override;
+
+  // Refuses new streams with UNAVAILABLE and ends every open stream with UNAVAILABLE, so proxies
+  // reconnect to another replica. Idempotent.
+  void Drain();
+  size_t OpenStreams() const;
+
+  // StreamBook: bookkeeping called by streams; not for other callers.
+  void Register(LiveStream* s, bool profile) override;
+  void Unregister(LiveStream* s, bool profile) override;
+  void CountMessage(bool profile) override;
+
+ private:
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_set<LiveStream*> streams ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 16;
+  Shard& ShardFor(LiveStream* s);
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Reject(const grpc::Status& status, bool profile);
+  // Parses the request and checks it against the limits and the drain; an error to refuse the
+  // stream with, or OK.
+  grpc::Status Admit(const grpc::ByteBuffer* request,
+                     io::linkerd::proxy::destination::GetDestination* out) const;
+
+  const Store* const store_;
+  TopicRegistry* const topics_;
+  const Limits limits_;
+  std::atomic<bool> draining_{false};
+  std::atomic<size_t> open_{0};  // streams registered and not yet unregistered
+  std::array<Shard, kShards> shards_;
+
+  prometheus::Gauge* open_get_ = nullptr;
+  prometheus::Gauge* open_profile_ = nullptr;
+  prometheus::Counter* messages_get_ = nullptr;
+  prometheus::Counter* messages_profile_ = nullptr;
+  prometheus::Counter* rejected_get_ = nullptr;
+  prometheus::Counter* rejected_profile_ = nullptr;
+};
+
+}  // namespace dest
+
+#endif  // CONTROLPLANE_SERVER_DESTINATION_SERVICE_H_

@@ -1,0 +1,277 @@
+#include "controlplane/topics/topic_registry.h"
+
+#include <set>
+#include <type_traits>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "base/log.h"
+#include "controlplane/translate/authority.h"
+#include "prometheus/registry.h"
+
+namespace dest {
+namespace {
+
+std::string EndpointKeyString(const EndpointKey& k) {
+  return absl::StrCat(k.port, "/", k.instance, "/", k.zone);
+}
+
+}  // namespace
+
+TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
+                             prometheus::Registry* registry, FanoutPool* pool)
+    : store_(store), options_(std::move(options)), pool_(pool) {
+  if (registry == nullptr) return;
+  recomputes_ = &prometheus::BuildCounter()
+                     .Name("destination_topic_recomputes_total")
+                     .Help("Topic recomputations caused by store changes.")
+                     .Register(*registry)
+                     .Add({});
+  offers_ = &prometheus::BuildCounter()
+                 .Name("destination_topic_stream_offers_total")
+                 .Help("New snapshots offered to streams (one per stream per change).")
+                 .Register(*registry)
+                 .Add({});
+  invalid_profiles_ = &prometheus::BuildCounter()
+                           .Name("destination_serviceprofile_invalid_total")
+                           .Help(
+                               "ServiceProfile changes rejected as invalid (proxies keep the last "
+                               "valid profile).")
+                           .Register(*registry)
+                           .Add({});
+  unusable_splits_ = &prometheus::BuildCounter()
+                          .Name("destination_trafficsplit_unusable_total")
+                          .Help(
+                              "TrafficSplit changes that cannot be applied (spec.matches, bad "
+                              "weights, conflicts).")
+                          .Register(*registry)
+                          .Add({});
+  topics_gauge_ = &prometheus::BuildGauge()
+                       .Name("destination_topics")
+                       .Help("Topics (distinct subscribed keys) alive.")
+                       .Register(*registry)
+                       .Add({});
+}
+
+TopicRegistry::Shard& TopicRegistry::ShardFor(const GroupKey& group) {
+  return shards_[absl::HashOf(group) % kShards];
+}
+
+size_t TopicRegistry::TopicCount() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    absl::MutexLock lock(&s.mu);
+    for (const auto& [k, t] : s.services) n += t.profiles.size() + t.endpoints.size();
+  }
+  return n;
+}
+
+template <typename T, typename Key>
+std::shared_ptr<T> TopicRegistry::Acquire(const GroupKey& group, const std::string& id,
+                                          const Key& key,
+                                          std::map<std::string, Entry<T>> ServiceTopics::*member) {
+  Shard& shard = ShardFor(group);
+  absl::MutexLock lock(&shard.mu);
+  Entry<T>& entry = (shard.services[group].*member)[id];
+  if (entry.topic == nullptr) {
+    if constexpr (std::is_same_v<T, ProfileTopic>) {
+      entry.topic = std::make_shared<T>(key, store_, &options_, &last_valid_);
+    } else {
+      entry.topic = std::make_shared<T>(key, store_, &options_);
+    }
+    if (topics_gauge_) topics_gauge_->Increment();
+  }
+  ++entry.refs;
+  return entry.topic;
+}
+
+template <typename T>
+void TopicRegistry::Release(const GroupKey& group, const std::string& id,
+                            std::map<std::string, Entry<T>> ServiceTopics::*member) {
+  Shard& shard = ShardFor(group);
+  absl::MutexLock lock(&shard.mu);
+  auto svc = shard.services.find(group);
+  if (svc == shard.services.end()) return;
+  auto& topics = svc->second.*member;
+  auto it = topics.find(id);
+  if (it == topics.end() || --it->second.refs > 0) return;
+  topics.erase(it);
+  if (topics_gauge_) topics_gauge_->Decrement();
+  if (svc->second.empty()) shard.services.erase(svc);
+}
+
+std::shared_ptr<ProfileTopic> TopicRegistry::AcquireProfile(const ProfileKey& key) {
+  return Acquire(GroupKey::Service(key.service_ref()), absl::StrCat(key.port, "/", key.client_ns), key,
+                 &ServiceTopics::profiles);
+}
+
+void TopicRegistry::ReleaseProfile(const ProfileTopic& topic) {
+  Release(GroupKey::Service(topic.key().service_ref()),
+          absl::StrCat(topic.key().port, "/", topic.key().client_ns),
+          &ServiceTopics::profiles);
+}
+
+std::shared_ptr<EndpointTopic> TopicRegistry::AcquireEndpoints(const EndpointKey& key) {
+  return Acquire(GroupKey::Service(ServiceRef{key.ns, key.service}), EndpointKeyString(key), key,
+                 &ServiceTopics::endpoints);
+}
+
+void TopicRegistry::ReleaseEndpoints(const EndpointTopic& topic) {
+  Release(GroupKey::Service(ServiceRef{topic.key().ns, topic.key().service}),
+          EndpointKeyString(topic.key()), &ServiceTopics::endpoints);
+}
+
+std::shared_ptr<EndpointProfileTopic> TopicRegistry::AcquireEndpointProfile(
+    const EndpointProfileKey& key) {
+  return Acquire(key.Group(), key.ToString(), key, &ServiceTopics::endpoint_profiles);
+}
+
+void TopicRegistry::ReleaseEndpointProfile(const EndpointProfileTopic& topic) {
+  Release(topic.key().Group(), topic.key().ToString(), &ServiceTopics::endpoint_profiles);
+}
+
+void TopicRegistry::AddPodGroups(const Pod& pod, std::set<GroupKey>* groups) const {
+  for (const auto& slice : store_->SlicesForPod(pod.meta.ns, pod.meta.name)) {
+    groups->insert(GroupKey::Service(ServiceRef{slice->meta.ns, slice->service_name}));
+  }
+  for (const auto& eps : store_->EndpointsForPod(pod.meta.ns, pod.meta.name)) {
+    groups->insert(GroupKey::Service(ServiceRef{eps->meta.ns, eps->meta.name}));
+  }
+  for (const std::string& ip : pod.pod_ips) {
+    std::string c = CanonicalIp(ip);
+    if (!c.empty()) groups->insert(GroupKey::Address(c));
+  }
+  std::string host = CanonicalIp(pod.host_ip);
+  if (!host.empty()) groups->insert(GroupKey::Address(host));
+}
+
+void TopicRegistry::ReportProfile(const ServiceProfile& sp) {
+  absl::StatusOr<TranslatedServiceProfile> t = TranslateServiceProfile(sp, 80);
+  if (t.ok()) return;
+  if (invalid_profiles_) invalid_profiles_->Increment();
+  Log(LogLevel::kWarn, "invalid ServiceProfile ignored; proxies keep the last valid profile",
+      {{"namespace", sp.meta.ns}, {"name", sp.meta.name}, {"reason", t.status().message()}});
+}
+
+void TopicRegistry::ReportSplit(const TrafficSplit& split) {
+  ProfileInputs in;
+  in.service_name = split.service;
+  in.service_ns = split.meta.ns;
+  in.splits = last_valid_.SplitsInForce(store_->SplitsForService(split.meta.ns, split.service));
+  ProfileNotes notes;
+  BuildProfile(in, nullptr, options_, &notes);
+  if (absl::Status valid = ValidateSplitWeights(split);
+      !valid.ok() && last_valid_.splits.HasLastValid(split.meta.ns, split.meta.name)) {
+    notes.warnings.push_back(absl::StrCat("TrafficSplit ", split.meta.ns, "/", split.meta.name,
+                                          " ", valid.message(),
+                                          ": its last valid weights stay in force"));
+  }
+  for (const std::string& w : notes.warnings) {
+    if (unusable_splits_) unusable_splits_->Increment();
+    Log(LogLevel::kWarn, "TrafficSplit problem",
+        {{"namespace", split.meta.ns}, {"service", split.service}, {"reason", w}});
+  }
+}
+
+void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
+  std::set<GroupKey> groups;  // the groups whose topics depend on the changes
+  bool zones = false;         // a Node changed: zone-filtered endpoint topics may change
+  for (const StoreChange& c : changes) {
+    switch (c.key.kind) {
+      case Kind::kService:
+      case Kind::kEndpoints:
+        groups.insert(GroupKey::Service(ServiceRef{c.key.ns, c.key.name}));
+        break;
+      case Kind::kEndpointSlice:
+        for (const auto* o : {&c.before, &c.after}) {
+          if (*o) {
+            groups.insert(GroupKey::Service(ServiceRef{
+                c.key.ns, std::get<std::shared_ptr<const EndpointSlice>>(**o)->service_name}));
+          }
+        }
+        break;
+      case Kind::kServiceProfile: {
+        last_valid_.profiles.Observe(
+            c.key.ns, c.key.name,
+            c.after ? std::get<std::shared_ptr<const ServiceProfile>>(*c.after) : nullptr);
+        // Named svc.ns.svc.CD; it may live in the Service's or a client's namespace.
+        if (auto fqdn = ServiceFqdn::Parse(c.key.name, options_.cluster_domain)) {
+          groups.insert(GroupKey::Service(fqdn->service));
+        }
+        if (c.after) ReportProfile(*std::get<std::shared_ptr<const ServiceProfile>>(*c.after));
+        break;
+      }
+      case Kind::kTrafficSplit:
+        last_valid_.splits.Observe(
+            c.key.ns, c.key.name,
+            c.after ? std::get<std::shared_ptr<const TrafficSplit>>(*c.after) : nullptr);
+        for (const auto* o : {&c.before, &c.after}) {
+          if (*o) {
+            groups.insert(GroupKey::Service(
+                ServiceRef{c.key.ns, std::get<std::shared_ptr<const TrafficSplit>>(**o)->service}));
+          }
+        }
+        if (c.after) ReportSplit(*std::get<std::shared_ptr<const TrafficSplit>>(*c.after));
+        break;
+      case Kind::kPod:
+        for (const auto* o : {&c.before, &c.after}) {
+          if (*o) AddPodGroups(*std::get<std::shared_ptr<const Pod>>(**o), &groups);
+        }
+        break;
+      case Kind::kReplicaSet:
+      case Kind::kJob:
+        // The owner chain of the pods it owns changed.
+        for (const auto& pod : store_->PodsOwnedBy(c.key.ns, c.key.name)) {
+          AddPodGroups(*pod, &groups);
+        }
+        break;
+      case Kind::kNode:
+        zones = true;
+        break;
+    }
+  }
+
+  std::vector<std::shared_ptr<ProfileTopic>> profiles;
+  std::vector<std::shared_ptr<EndpointTopic>> endpoints;
+  std::vector<std::shared_ptr<EndpointProfileTopic>> endpoint_profiles;
+  auto collect = [&](const ServiceTopics& t) {
+    for (const auto& [k, e] : t.profiles) profiles.push_back(e.topic);
+    for (const auto& [k, e] : t.endpoints) endpoints.push_back(e.topic);
+    for (const auto& [k, e] : t.endpoint_profiles) endpoint_profiles.push_back(e.topic);
+  };
+  for (const GroupKey& group : groups) {
+    Shard& shard = ShardFor(group);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.services.find(group);
+    if (it != shard.services.end()) collect(it->second);
+  }
+  if (zones) {
+    // Rare: a Node changed. Recompute zone-filtered endpoint topics (their key's zone was taken
+    // when the stream opened; their hints may select differently now).
+    for (Shard& shard : shards_) {
+      absl::MutexLock lock(&shard.mu);
+      for (const auto& [group, t] : shard.services) {
+        if (groups.count(group)) continue;
+        for (const auto& [k, e] : t.endpoints) {
+          if (!e.topic->key().zone.empty()) endpoints.push_back(e.topic);
+        }
+      }
+    }
+  }
+  size_t offered = 0;
+  for (const auto& t : profiles) offered += t->Recompute(pool_);
+  for (const auto& t : endpoints) offered += t->Recompute(pool_);
+  for (const auto& t : endpoint_profiles) offered += t->Recompute(pool_);
+  if (recomputes_) {
+    recomputes_->Increment(
+        static_cast<double>(profiles.size() + endpoints.size() + endpoint_profiles.size()));
+    offers_->Increment(static_cast<double>(offered));
+  }
+}
+
+}  // namespace dest

@@ -1,0 +1,108 @@
+// Finds, creates and retires topics, and turns store changes into topic recomputations: the link
+// between the Store and the streams.
+//
+// Topics are grouped by Service ("ns/svc") into shards, each with its own mutex, so many streams
+// opening at once for different Services do not contend, and a change touches only the topics
+// that depend on it. A topic lives while at least one stream holds it.
+//
+// Thread-safe. OnStoreChanges() is called by the Store (one batch at a time); Acquire/Release by
+// gRPC threads. No registry lock is held while computing or offering snapshots.
+#ifndef CONTROLPLANE_TOPICS_TOPIC_REGISTRY_H_
+#define CONTROLPLANE_TOPICS_TOPIC_REGISTRY_H_
+
+#include <array>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "controlplane/topics/endpoint_profile_topic.h"
+#include "controlplane/topics/fanout_pool.h"
+#include "controlplane/topics/group_key.h"
+#include "controlplane/topics/endpoint_topic.h"
+#include "controlplane/topics/profile_topic.h"
+#include "controlplane/topics/last_valid.h"
+#include "watchers/store/store.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace dest {
+
+class TopicRegistry {
+ public:
+  // `pool` splits large fan-outs across threads (null: every offer on the changing thread); it
+  // and `store` must outlive the registry. `registry` may be null (no metrics).
+  TopicRegistry(const Store* store, TranslatorOptions options, prometheus::Registry* registry,
+                FanoutPool* pool);
+
+  // The store listener: recomputes every topic the changes may affect, and logs and counts
+  // invalid ServiceProfiles and unusable TrafficSplits once per change.
+  void OnStoreChanges(const std::vector<StoreChange>& changes);
+
+  // Returns the topic for key, creating it on first use. Each Acquire is paired with a Release.
+  std::shared_ptr<ProfileTopic> AcquireProfile(const ProfileKey& key);
+  void ReleaseProfile(const ProfileTopic& topic);
+  std::shared_ptr<EndpointTopic> AcquireEndpoints(const EndpointKey& key);
+  void ReleaseEndpoints(const EndpointTopic& topic);
+  std::shared_ptr<EndpointProfileTopic> AcquireEndpointProfile(const EndpointProfileKey& key);
+  void ReleaseEndpointProfile(const EndpointProfileTopic& topic);
+
+  const TranslatorOptions& options() const { return options_; }
+  size_t TopicCount() const;
+
+ private:
+  template <typename T>
+  struct Entry {
+    std::shared_ptr<T> topic;
+    size_t refs = 0;
+  };
+  // The topics of one group (group_key.h).
+  struct ServiceTopics {
+    std::map<std::string, Entry<ProfileTopic>> profiles;
+    std::map<std::string, Entry<EndpointTopic>> endpoints;
+    std::map<std::string, Entry<EndpointProfileTopic>> endpoint_profiles;
+    bool empty() const { return profiles.empty() && endpoints.empty() && endpoint_profiles.empty(); }
+  };
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<GroupKey, ServiceTopics> services ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 32;
+
+  Shard& ShardFor(const GroupKey& group);
+  template <typename T, typename Key>
+  std::shared_ptr<T> Acquire(const GroupKey& group, const std::string& id, const Key& key,
+                             std::map<std::string, Entry<T>> ServiceTopics::*member);
+  template <typename T>
+  void Release(const GroupKey& group, const std::string& id,
+               std::map<std::string, Entry<T>> ServiceTopics::*member);
+  // Adds the groups whose topics depend on a pod: its Services (through the slices and Endpoints
+  // that reference it) and its addresses.
+  void AddPodGroups(const Pod& pod, std::set<GroupKey>* groups) const;
+  void ReportProfile(const ServiceProfile& sp);
+  void ReportSplit(const TrafficSplit& split);
+
+  const Store* const store_;
+  const TranslatorOptions options_;
+  FanoutPool* const pool_;
+  LastValidObjects last_valid_;
+  std::array<Shard, kShards> shards_;
+
+  prometheus::Counter* recomputes_ = nullptr;
+  prometheus::Counter* offers_ = nullptr;
+  prometheus::Counter* invalid_profiles_ = nullptr;
+  prometheus::Counter* unusable_splits_ = nullptr;
+  prometheus::Gauge* topics_gauge_ = nullptr;
+};
+
+}  // namespace dest
+
+#endif  // CONTROLPLANE_TOPICS_TOPIC_REGISTRY_H_

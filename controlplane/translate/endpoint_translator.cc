@@ -1,0 +1,284 @@
+#include "controlplane/translate/endpoint_translator.h"
+
+#include <arpa/inet.h>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace dest {
+namespace pb = io::linkerd::proxy::destination;
+
+namespace {
+
+const OwnerReference* ControllerOf(const ObjectMeta& meta) {
+  for (const OwnerReference& o : meta.owner_references) {
+    if (o.controller) return &o;
+  }
+  return meta.owner_references.empty() ? nullptr : &meta.owner_references[0];
+}
+
+// The pod's top controller as (label key, name).
+std::pair<std::string, std::string> TopOwner(const Store& store, const Pod& pod) {
+  const OwnerReference* owner = ControllerOf(pod.meta);
+  if (owner == nullptr) return {};
+  if (owner->kind == "ReplicaSet") {
+    if (auto rs = store.Get<ReplicaSet>(pod.meta.ns, owner->name)) {
+      const OwnerReference* top = ControllerOf(rs->meta);
+      if (top != nullptr && top->kind == "Deployment") return {"deployment", top->name};
+    }
+    return {"replicaset", owner->name};
+  }
+  if (owner->kind == "Job") {
+    if (auto job = store.Get<Job>(pod.meta.ns, owner->name)) {
+      const OwnerReference* top = ControllerOf(job->meta);
+      if (top != nullptr && top->kind == "CronJob") return {"cronjob", top->name};
+    }
+    return {"k8s_job", owner->name};
+  }
+  return {absl::AsciiStrToLower(owner->kind), owner->name};
+}
+
+std::string Annotation(const ObjectMeta& meta, const std::string& key) {
+  auto it = meta.annotations.find(key);
+  return it == meta.annotations.end() ? "" : it->second;
+}
+
+uint32_t InboundPort(const Pod& pod) {
+  for (const Container& c : pod.containers) {
+    if (c.name != "linkerd-proxy") continue;
+    for (const EnvVar& e : c.env) {
+      if (e.name != "LINKERD2_PROXY_INBOUND_LISTEN_ADDR") continue;
+      size_t colon = e.value.rfind(':');
+      uint32_t port = 0;
+      if (colon != std::string::npos && absl::SimpleAtoi(e.value.substr(colon + 1), &port) &&
+          port > 0 && port <= 65535) {
+        return port;
+      }
+    }
+  }
+  return 4143;
+}
+
+std::optional<uint32_t> ContainerPortByName(const Pod& pod, absl::string_view name) {
+  for (const Container& c : pod.containers) {
+    for (const ContainerPort& p : c.ports) {
+      if (p.name == name) return static_cast<uint32_t>(p.container_port);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool SetTcpAddress(const std::string& ip, uint32_t port,
+                   io::linkerd::proxy::net::TcpAddress* addr) {
+  in_addr v4;
+  in6_addr v6;
+  if (inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
+    addr->mutable_ip()->set_ipv4(ntohl(v4.s_addr));
+  } else if (inet_pton(AF_INET6, ip.c_str(), &v6) == 1) {
+    uint64_t first = 0, last = 0;
+    for (int i = 0; i < 8; ++i) first = (first << 8) | v6.s6_addr[i];
+    for (int i = 8; i < 16; ++i) last = (last << 8) | v6.s6_addr[i];
+    addr->mutable_ip()->mutable_ipv6()->set_first(first);
+    addr->mutable_ip()->mutable_ipv6()->set_last(last);
+  } else {
+    return false;
+  }
+  addr->set_port(port);
+  return true;
+}
+
+pb::WeightedAddr MakeWeightedAddr(const Store& store, const std::string& ip, uint32_t port,
+                                  const Pod* pod, const TranslatorOptions& options) {
+  pb::WeightedAddr wa;
+  SetTcpAddress(ip, port, wa.mutable_addr());
+  wa.set_weight(10000);
+  if (pod == nullptr) return wa;
+  auto& labels = *wa.mutable_metric_labels();
+  labels["pod"] = pod->meta.name;
+  auto [owner_kind, owner_name] = TopOwner(store, *pod);
+  if (!owner_kind.empty()) labels[owner_kind] = owner_name;
+  labels["serviceaccount"] =
+      pod->service_account_name.empty() ? "default" : pod->service_account_name;
+  if (auto it = pod->meta.labels.find("pod-template-hash"); it != pod->meta.labels.end()) {
+    labels["pod_template_hash"] = it->second;
+  }
+  auto cp = pod->meta.labels.find("linkerd.io/control-plane-ns");
+  if (cp != pod->meta.labels.end()) labels["control_plane_ns"] = cp->second;
+
+  auto* ref = wa.mutable_resource_ref()->mutable_resource();
+  ref->set_kind("Pod");
+  ref->set_name(pod->meta.name);
+  ref->set_namespace_(pod->meta.ns);
+
+  bool meshed = cp != pod->meta.labels.end() && cp->second == options.controller_namespace;
+  if (!meshed) return wa;
+  auto by_name = [pod](absl::string_view n) { return ContainerPortByName(*pod, n); };
+  PortSet skipped =
+      PortSet::Parse(Annotation(pod->meta, "config.linkerd.io/skip-inbound-ports"), by_name);
+  if (skipped.Contains(port)) return wa;
+
+  std::string mode = Annotation(pod->meta, "linkerd.io/identity-mode");
+  if (options.enable_identity && (mode.empty() || mode == "default")) {
+    std::string sa = pod->service_account_name.empty() ? "default" : pod->service_account_name;
+    std::string id = absl::StrCat(sa, ".", pod->meta.ns, ".serviceaccount.identity.",
+                                  options.controller_namespace, ".", options.identity_trust_domain);
+    wa.mutable_tls_identity()->mutable_dns_like_identity()->set_name(id);
+    wa.mutable_tls_identity()->mutable_server_name()->set_name(id);
+  }
+  if (options.enable_h2_upgrade) wa.mutable_protocol_hint()->mutable_h2();
+  if (IsOpaquePort(*pod, port, options)) {
+    wa.mutable_protocol_hint()->mutable_opaque_transport()->set_inbound_port(InboundPort(*pod));
+  }
+  return wa;
+}
+
+namespace {
+
+// One endpoint before zone filtering.
+struct Candidate {
+  std::string ip;
+  uint32_t port = 0;
+  std::shared_ptr<const Pod> pod;
+  const SliceEndpoint* slice_endpoint = nullptr;  // null in Endpoints mode
+};
+
+std::shared_ptr<const Pod> PodOf(const Store& store, const std::optional<ObjectReference>& ref,
+                                 const std::string& ns) {
+  if (!ref || ref->kind != "Pod") return nullptr;
+  return store.Get<Pod>(ref->ns.empty() ? ns : ref->ns, ref->name);
+}
+
+// Resolves the target port given the ports of one slice or subset: a numeric targetPort as is; a
+// named one through the port carrying the Service port's name (what the endpoints controller
+// writes), then through the port named like the target, then per pod by container port name.
+std::optional<uint32_t> ResolvePort(const ServicePort* svc_port, uint32_t requested,
+                                    const std::vector<EndpointPort>& ports) {
+  if (svc_port == nullptr) return requested;
+  if (svc_port->target_port.is_int) return static_cast<uint32_t>(svc_port->target_port.int_value);
+  for (const auto* name : {&svc_port->name, &svc_port->target_port.str_value}) {
+    for (const EndpointPort& p : ports) {
+      if (p.port > 0 && p.name == *name) return static_cast<uint32_t>(p.port);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool PodIsLive(const Pod& pod) {
+  return !pod.meta.deleting && pod.phase != "Succeeded" && pod.phase != "Failed";
+}
+
+bool IsOpaquePort(const Pod& pod, uint32_t port, const TranslatorOptions& options) {
+  auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
+  if (ann == pod.meta.annotations.end()) return options.default_opaque_ports.Contains(port);
+  return PortSet::Parse(ann->second, [&pod](absl::string_view n) {
+           return ContainerPortByName(pod, n);
+         }).Contains(port);
+}
+
+std::string ZoneOfNode(const Store& store, const std::string& node_name) {
+  if (node_name.empty()) return "";
+  auto node = store.Get<Node>("", node_name);
+  if (node == nullptr) return "";
+  auto it = node->meta.labels.find("topology.kubernetes.io/zone");
+  return it == node->meta.labels.end() ? "" : it->second;
+}
+
+pb::DestinationProfile BuildEndpointProfile(const Store& store, const std::string& ip,
+                                            uint32_t port, const Pod* pod,
+                                            const TranslatorOptions& options) {
+  pb::DestinationProfile p;
+  *p.mutable_retry_budget() = DefaultRetryBudget();
+  if (pod == nullptr) return p;
+  pb::WeightedAddr wa = MakeWeightedAddr(store, ip, port, pod, options);
+  (*wa.mutable_metric_labels())["namespace"] = pod->meta.ns;
+  *p.mutable_endpoint() = std::move(wa);
+  p.set_opaque_protocol(IsOpaquePort(*pod, port, options));
+  return p;
+}
+
+EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
+                               const TranslatorOptions& options) {
+  EndpointState state;
+  std::shared_ptr<const Service> svc = store.Get<Service>(key.ns, key.service);
+  if (svc == nullptr) return state;
+  state.exists = true;
+  if (svc->type == "ExternalName") return state;
+
+  // The Service port the request names, if any.
+  const ServicePort* svc_port = nullptr;
+  for (const ServicePort& p : svc->ports) {
+    if (static_cast<uint32_t>(p.port) == key.port) {
+      svc_port = &p;
+      break;
+    }
+  }
+  const std::string target_name =
+      svc_port != nullptr && !svc_port->target_port.is_int ? svc_port->target_port.str_value : "";
+  auto wanted = [&key](const std::string& hostname) {
+    return key.instance.empty() || absl::AsciiStrToLower(hostname) == key.instance;
+  };
+
+  std::vector<Candidate> candidates;
+  // Keeps slices (and so SliceEndpoint pointers) alive while candidates refer to them.
+  std::vector<std::shared_ptr<const EndpointSlice>> slices;
+  auto add = [&](const std::string& addr, std::optional<uint32_t> port,
+                 std::shared_ptr<const Pod> pod, const SliceEndpoint* sep) {
+    if (!port && pod) port = ContainerPortByName(*pod, target_name);
+    if (!port) return;
+    std::string ip = CanonicalIp(addr);
+    if (ip.empty()) return;
+    candidates.push_back({std::move(ip), *port, std::move(pod), sep});
+  };
+  if (options.endpoint_slices) {
+    slices = store.SlicesForService(key.ns, key.service);
+    for (const auto& slice : slices) {
+      if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
+      std::optional<uint32_t> port = ResolvePort(svc_port, key.port, slice->ports);
+      for (const SliceEndpoint& ep : slice->endpoints) {
+        if (ep.ready.has_value() && !*ep.ready) continue;
+        if (!wanted(ep.hostname)) continue;
+        auto pod = PodOf(store, ep.target_ref, key.ns);
+        for (const std::string& addr : ep.addresses) add(addr, port, pod, &ep);
+      }
+    }
+  } else if (auto eps = store.Get<Endpoints>(key.ns, key.service)) {
+    for (const EndpointSubset& subset : eps->subsets) {
+      std::optional<uint32_t> port = ResolvePort(svc_port, key.port, subset.ports);
+      for (const EndpointAddress& a : subset.addresses) {  // never notReadyAddresses
+        if (!wanted(a.hostname)) continue;
+        add(a.ip, port, PodOf(store, a.target_ref, key.ns), nullptr);
+      }
+    }
+  }
+
+  // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
+  if (!key.zone.empty() && !candidates.empty()) {
+    bool all_hinted = absl::c_all_of(candidates, [](const Candidate& c) {
+      return c.slice_endpoint != nullptr && c.slice_endpoint->has_hints;
+    });
+    if (all_hinted) {
+      std::vector<Candidate> in_zone;
+      for (const Candidate& c : candidates) {
+        if (absl::c_linear_search(c.slice_endpoint->hint_zones, key.zone)) in_zone.push_back(c);
+      }
+      if (!in_zone.empty()) candidates = std::move(in_zone);
+    }
+  }
+
+  for (const Candidate& c : candidates) {
+    std::string id = c.ip.find(':') == std::string::npos ? absl::StrCat(c.ip, ":", c.port)
+                                                         : absl::StrCat("[", c.ip, "]:", c.port);
+    if (state.addrs.count(id)) continue;  // listed by two slices: served once
+    state.addrs[id] = std::make_shared<const pb::WeightedAddr>(
+        MakeWeightedAddr(store, c.ip, c.port, c.pod.get(), options));
+  }
+  return state;
+}
+
+}  // namespace dest

@@ -1,0 +1,67 @@
+// Turns the store's objects for one (Service, port[, instance]) into the endpoint set a Get stream
+// serves (behaviour.md section 2): ready addresses with their WeightedAddr metadata.
+//
+// Thread-safe (reads the Store, which is thread-safe).
+#ifndef CONTROLPLANE_TRANSLATE_ENDPOINT_TRANSLATOR_H_
+#define CONTROLPLANE_TRANSLATE_ENDPOINT_TRANSLATOR_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "controlplane/translate/profile_translator.h"
+#include "destination.pb.h"
+#include "watchers/store/store.h"
+
+namespace dest {
+
+struct EndpointKey {
+  std::string service;
+  std::string ns;
+  uint32_t port = 80;
+  std::string instance;  // non-empty: only the endpoint with this hostname
+  // The client's zone (from its node): when every endpoint carries EndpointSlice zone hints, only
+  // the endpoints hinted for this zone are served. Empty: no filtering.
+  std::string zone;
+};
+
+// The endpoints of a Service as a proxy sees them.
+struct EndpointState {
+  bool exists = false;  // the Service exists
+  // "ip:port" -> the address with its metadata. Ordered so messages are deterministic.
+  std::map<std::string, std::shared_ptr<const io::linkerd::proxy::destination::WeightedAddr>> addrs;
+};
+
+// Sets `addr` from an IP literal and port; false when `ip` is not an address.
+bool SetTcpAddress(const std::string& ip, uint32_t port, io::linkerd::proxy::net::TcpAddress* addr);
+
+// The WeightedAddr of one pod endpoint (identity, hints, labels), as in behaviour.md section 2.
+// `pod` may be null (an endpoint without a targetRef): then only addr and weight are set.
+io::linkerd::proxy::destination::WeightedAddr MakeWeightedAddr(const Store& store,
+                                                               const std::string& ip, uint32_t port,
+                                                               const Pod* pod,
+                                                               const TranslatorOptions& options);
+
+EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
+                               const TranslatorOptions& options);
+
+// Whether `port` is opaque for `pod`: listed in its config.linkerd.io/opaque-ports annotation
+// (numbers, ranges, container port names; present-but-empty means none), else in the defaults.
+bool IsOpaquePort(const Pod& pod, uint32_t port, const TranslatorOptions& options);
+
+// The zone of a node (label topology.kubernetes.io/zone), or "" when unknown.
+std::string ZoneOfNode(const Store& store, const std::string& node_name);
+
+// The endpoint profile of behaviour.md 3.3 for a pod endpoint: `endpoint` (with the
+// `namespace` metric label), opaque_protocol from the pod's opaque ports, the default retry
+// budget. `pod` null gives the default profile for an address that maps to nothing.
+io::linkerd::proxy::destination::DestinationProfile BuildEndpointProfile(
+    const Store& store, const std::string& ip, uint32_t port, const Pod* pod,
+    const TranslatorOptions& options);
+
+// Whether a pod can receive traffic: not terminating, not Succeeded or Failed.
+bool PodIsLive(const Pod& pod);
+
+}  // namespace dest
+
+#endif  // CONTROLPLANE_TRANSLATE_ENDPOINT_TRANSLATOR_H_

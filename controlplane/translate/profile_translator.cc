@@ -1,0 +1,379 @@
+#include "controlplane/translate/profile_translator.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "controlplane/translate/authority.h"
+#include "controlplane/translate/go_duration.h"
+#include "watchers/decode/quantity.h"
+
+namespace dest {
+namespace pb = io::linkerd::proxy::destination;
+namespace http = io::linkerd::proxy::http_types;
+
+namespace {
+
+absl::Status At(const std::string& path, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  int64_t secs = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out->set_seconds(secs);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+// Translates a match tree: the all/any/not nodes shared by request and response matches, plus the
+// leaves `leaves` appends for the fields particular to each. A match with several fields becomes
+// `all` of them; a match with none is invalid.
+template <typename Spec, typename Pb, typename Leaves>
+absl::Status TranslateMatch(const Spec& m, const std::string& path, Pb* out, const Leaves& leaves) {
+  std::vector<Pb> parts;
+  if (!m.all.empty()) {
+    Pb p;
+    for (size_t i = 0; i < m.all.size(); ++i) {
+      RETURN_IF_ERROR(TranslateMatch(m.all[i], absl::StrCat(path, ".all[", i, "]"),
+                                     p.mutable_all()->add_matches(), leaves));
+    }
+    parts.push_back(std::move(p));
+  }
+  if (!m.any.empty()) {
+    Pb p;
+    for (size_t i = 0; i < m.any.size(); ++i) {
+      RETURN_IF_ERROR(TranslateMatch(m.any[i], absl::StrCat(path, ".any[", i, "]"),
+                                     p.mutable_any()->add_matches(), leaves));
+    }
+    parts.push_back(std::move(p));
+  }
+  if (!m.not_.empty()) {
+    Pb p;
+    RETURN_IF_ERROR(
+        TranslateMatch(m.not_[0], absl::StrCat(path, ".not"), p.mutable_not_(), leaves));
+    parts.push_back(std::move(p));
+  }
+  RETURN_IF_ERROR(leaves(m, path, &parts));
+  if (parts.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": a match needs at least one field"));
+  }
+  if (parts.size() == 1) {
+    *out = std::move(parts[0]);
+  } else {
+    for (auto& p : parts) *out->mutable_all()->add_matches() = std::move(p);
+  }
+  return absl::OkStatus();
+}
+
+// The leaves of a request match: pathRegex and method.
+absl::Status RequestLeaves(const RequestMatchSpec& m, const std::string& path,
+                           std::vector<pb::RequestMatch>* parts) {
+  if (m.path_regex) {
+    if (m.path_regex->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".pathRegex: empty"));
+    }
+    pb::RequestMatch p;
+    p.mutable_path()->set_regex(*m.path_regex);
+    parts->push_back(std::move(p));
+  }
+  if (m.method) {
+    static constexpr absl::string_view kMethods[] = {
+        "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "HEAD", "TRACE"};
+    if (m.method->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".method: empty"));
+    std::string upper = absl::AsciiStrToUpper(*m.method);
+    pb::RequestMatch p;
+    auto* method = p.mutable_method();
+    auto it = std::find(std::begin(kMethods), std::end(kMethods), upper);
+    if (it != std::end(kMethods)) {
+      method->set_registered(static_cast<http::HttpMethod::Registered>(it - std::begin(kMethods)));
+    } else {
+      method->set_unregistered(*m.method);
+    }
+    parts->push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+// The leaf of a response match: a status range (0 = unset bound; set bounds in 100..599).
+absl::Status ResponseLeaves(const ResponseMatchSpec& m, const std::string& path,
+                            std::vector<pb::ResponseMatch>* parts) {
+  if (!m.status) return absl::OkStatus();
+  int64_t lo = m.status->min, hi = m.status->max;
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".status: ", why));
+  };
+  if (lo == 0 && hi == 0) return bad("min or max must be set");
+  if (lo != 0 && (lo < 100 || lo > 599)) return bad(absl::StrCat("min ", lo, " not in 100..599"));
+  if (hi != 0 && (hi < 100 || hi > 599)) return bad(absl::StrCat("max ", hi, " not in 100..599"));
+  if (lo == 0) lo = 100;
+  if (hi == 0) hi = 599;
+  if (hi < lo) return bad(absl::StrCat("max ", hi, " is less than min ", lo));
+  pb::ResponseMatch p;
+  p.mutable_status()->set_min(static_cast<uint32_t>(lo));
+  p.mutable_status()->set_max(static_cast<uint32_t>(hi));
+  parts->push_back(std::move(p));
+  return absl::OkStatus();
+}
+
+absl::Status TranslateRequestMatch(const RequestMatchSpec& m, const std::string& path,
+                                   pb::RequestMatch* out) {
+  return TranslateMatch(m, path, out, RequestLeaves);
+}
+
+absl::Status TranslateResponseMatch(const ResponseMatchSpec& m, const std::string& path,
+                                    pb::ResponseMatch* out) {
+  return TranslateMatch(m, path, out, ResponseLeaves);
+}
+
+// Appends ":port" to an authority that has none.
+std::string WithPort(absl::string_view authority, uint32_t port) {
+  size_t bracket = authority.rfind(']');
+  size_t colon = authority.rfind(':');
+  bool has_port =
+      colon != absl::string_view::npos && (bracket == absl::string_view::npos || colon > bracket) &&
+      colon + 1 < authority.size() &&
+      absl::c_all_of(authority.substr(colon + 1), [](char c) { return absl::ascii_isdigit(c); });
+  if (has_port) return std::string(authority);
+  return absl::StrCat(authority, ":", port);
+}
+
+}  // namespace
+
+pb::RetryBudget DefaultRetryBudget() {
+  pb::RetryBudget b;
+  b.set_retry_ratio(0.2f);
+  b.set_min_retries_per_second(10);
+  b.mutable_ttl()->set_seconds(10);
+  return b;
+}
+
+absl::StatusOr<uint32_t> WireWeight(absl::string_view quantity) {
+  ASSIGN_OR_RETURN(int64_t milli,
+                   ParseQuantityMilli(std::string_view(quantity.data(), quantity.size())));
+  if (milli > static_cast<int64_t>(std::numeric_limits<uint32_t>::max() / 10)) {
+    return absl::OutOfRangeError(
+        absl::StrCat("weight \"", quantity,
+                     "\" is too large (the wire weight is milli-value x 10 "
+                     "and must fit in 32 bits)"));
+  }
+  return static_cast<uint32_t>(milli * 10);
+}
+
+absl::StatusOr<TranslatedServiceProfile> TranslateServiceProfile(const ServiceProfile& sp,
+                                                                 uint32_t port) {
+  TranslatedServiceProfile out;
+  for (size_t i = 0; i < sp.routes.size(); ++i) {
+    const RouteSpec& r = sp.routes[i];
+    std::string path = absl::StrCat("spec.routes[", i, "]");
+    if (r.name.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".name: empty"));
+    if (!r.condition) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".condition: missing"));
+    }
+    pb::Route route;
+    RETURN_IF_ERROR(
+        TranslateRequestMatch(*r.condition, path + ".condition", route.mutable_condition()));
+    for (size_t j = 0; j < r.response_classes.size(); ++j) {
+      const ResponseClassSpec& rc = r.response_classes[j];
+      std::string rc_path = absl::StrCat(path, ".responseClasses[", j, "]");
+      if (!rc.condition) {
+        return absl::InvalidArgumentError(absl::StrCat(rc_path, ".condition: missing"));
+      }
+      pb::ResponseClass* c = route.add_response_classes();
+      RETURN_IF_ERROR(
+          TranslateResponseMatch(*rc.condition, rc_path + ".condition", c->mutable_condition()));
+      c->set_is_failure(rc.is_failure);
+    }
+    (*route.mutable_metrics_labels())["route"] = r.name;
+    route.set_is_retryable(r.is_retryable);
+    if (r.timeout && !r.timeout->empty()) {
+      absl::StatusOr<absl::Duration> d = ParseGoDuration(*r.timeout);
+      if (!d.ok()) return At(path + ".timeout", d.status());
+      if (*d < absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ".timeout: negative"));
+      }
+      SetDuration(*d, route.mutable_timeout());
+    }
+    out.routes.push_back(std::move(route));
+  }
+  if (sp.retry_budget) {
+    const RetryBudgetSpec& b = *sp.retry_budget;
+    if (!(b.retry_ratio >= 0) || b.retry_ratio > std::numeric_limits<float>::max()) {
+      return absl::InvalidArgumentError("spec.retryBudget.retryRatio: must be a number >= 0");
+    }
+    if (b.min_retries_per_second < 0 ||
+        b.min_retries_per_second > std::numeric_limits<uint32_t>::max()) {
+      return absl::InvalidArgumentError(
+          "spec.retryBudget.minRetriesPerSecond: must be in 0..4294967295");
+    }
+    absl::StatusOr<absl::Duration> ttl = ParseGoDuration(b.ttl);
+    if (!ttl.ok()) return At("spec.retryBudget.ttl", ttl.status());
+    if (*ttl < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("spec.retryBudget.ttl: negative");
+    }
+    out.retry_budget.set_retry_ratio(static_cast<float>(b.retry_ratio));
+    out.retry_budget.set_min_retries_per_second(static_cast<uint32_t>(b.min_retries_per_second));
+    SetDuration(*ttl, out.retry_budget.mutable_ttl());
+  } else {
+    out.retry_budget = DefaultRetryBudget();
+  }
+  for (size_t i = 0; i < sp.dst_overrides.size(); ++i) {
+    const DstOverrideSpec& o = sp.dst_overrides[i];
+    std::string path = absl::StrCat("spec.dstOverrides[", i, "]");
+    if (o.authority.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".authority: empty"));
+    }
+    absl::StatusOr<uint32_t> w = WireWeight(o.weight);
+    if (!w.ok()) return At(path + ".weight", w.status());
+    pb::WeightedDst d;
+    d.set_authority(WithPort(o.authority, port));
+    d.set_weight(*w);
+    out.dst_overrides.push_back(std::move(d));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<pb::WeightedDst>> SplitOverrides(const TrafficSplit& split,
+                                                             const std::string& service_ns,
+                                                             uint32_t port,
+                                                             const TranslatorOptions& options) {
+  if (split.backends.empty()) return absl::InvalidArgumentError("has no backends");
+  std::vector<pb::WeightedDst> dsts;
+  uint64_t total = 0;
+  for (size_t i = 0; i < split.backends.size(); ++i) {
+    const TrafficSplitBackend& b = split.backends[i];
+    absl::StatusOr<uint32_t> w = WireWeight(b.weight);
+    if (b.service.empty() || !w.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spec.backends[", i,
+          "]: ", b.service.empty() ? "service is empty" : std::string(w.status().message())));
+    }
+    total += *w;
+    pb::WeightedDst d;
+    d.set_authority(absl::StrCat(
+        ServiceFqdn{ServiceRef{service_ns, b.service}}.Format(options.cluster_domain), ".:", port));
+    d.set_weight(*w);
+    auto* ref = d.mutable_backend_ref()->mutable_resource();
+    ref->set_group("core");
+    ref->set_kind("Service");
+    ref->set_name(b.service);
+    ref->set_namespace_(service_ns);
+    ref->set_port(port);
+    dsts.push_back(std::move(d));
+  }
+  if (total == 0) return absl::InvalidArgumentError("has only zero weights");
+  return dsts;
+}
+
+absl::Status ValidateSplitWeights(const TrafficSplit& split) {
+  return SplitOverrides(split, split.meta.ns, 80, TranslatorOptions{}).status();
+}
+
+pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedServiceProfile* sp,
+                                    const TranslatorOptions& options, ProfileNotes* notes) {
+  pb::DestinationProfile p;
+  const std::string fqdn =
+      ServiceFqdn{ServiceRef{in.service_ns, in.service_name}}.Format(options.cluster_domain);
+  p.set_fully_qualified_name(fqdn);
+
+  // opaque_protocol: the Service's opaque-ports annotation, or the default list.
+  if (in.service) {
+    auto ann = in.service->meta.annotations.find("config.linkerd.io/opaque-ports");
+    if (ann != in.service->meta.annotations.end()) {
+      const Service& svc = *in.service;
+      PortSet ports = PortSet::Parse(
+          ann->second,
+          [&svc](absl::string_view name) -> std::optional<uint32_t> {
+            for (const ServicePort& sp : svc.ports) {
+              if (sp.name == name) return static_cast<uint32_t>(sp.port);
+            }
+            return std::nullopt;
+          },
+          notes ? &notes->warnings : nullptr);
+      p.set_opaque_protocol(ports.Contains(in.port));
+    } else {
+      p.set_opaque_protocol(options.default_opaque_ports.Contains(in.port));
+    }
+  } else {
+    p.set_opaque_protocol(options.default_opaque_ports.Contains(in.port));
+  }
+
+  if (sp != nullptr) {
+    for (const pb::Route& r : sp->routes) *p.add_routes() = r;
+    *p.mutable_retry_budget() = sp->retry_budget;
+  } else {
+    *p.mutable_retry_budget() = DefaultRetryBudget();
+  }
+
+  auto* parent = p.mutable_parent_ref()->mutable_resource();
+  parent->set_group("core");
+  parent->set_kind("Service");
+  parent->set_name(in.service_name);
+  parent->set_namespace_(in.service_ns);
+  parent->set_port(in.port);
+  if (in.profile && sp != nullptr) {
+    auto* ref = p.mutable_profile_ref()->mutable_resource();
+    ref->set_group("linkerd.io");
+    ref->set_kind("ServiceProfile");
+    ref->set_name(in.profile->meta.name);
+    ref->set_namespace_(in.profile->meta.ns);
+  }
+
+  // dst_overrides: ServiceProfile, else TrafficSplit, else self.
+  if (sp != nullptr && !sp->dst_overrides.empty()) {
+    for (const pb::WeightedDst& d : sp->dst_overrides) *p.add_dst_overrides() = d;
+    if (notes) notes->overrides_source = "serviceprofile";
+    return p;
+  }
+  // Candidate splits: no matches, at least one backend, valid weights. Oldest wins.
+  std::vector<std::pair<const TrafficSplit*, std::vector<pb::WeightedDst>>> candidates;
+  for (const auto& split : in.splits) {
+    std::string id = absl::StrCat(split->meta.ns, "/", split->meta.name);
+    if (!split->matches.empty()) {
+      if (notes) {
+        notes->warnings.push_back(
+            absl::StrCat("TrafficSplit ", id,
+                         " has spec.matches, which plain weights cannot express: not applied"));
+      }
+      continue;
+    }
+    absl::StatusOr<std::vector<pb::WeightedDst>> dsts =
+        SplitOverrides(*split, in.service_ns, in.port, options);
+    if (!dsts.ok()) {
+      if (notes) {
+        notes->warnings.push_back(
+            absl::StrCat("TrafficSplit ", id, " ", dsts.status().message(), ": not applied"));
+      }
+      continue;
+    }
+    candidates.emplace_back(split.get(), *std::move(dsts));
+  }
+  if (!candidates.empty()) {
+    auto oldest =
+        std::min_element(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.first->meta.creation_timestamp, a.first->meta.name) <
+                 std::tie(b.first->meta.creation_timestamp, b.first->meta.name);
+        });
+    if (candidates.size() > 1 && notes) {
+      notes->warnings.push_back(absl::StrCat(candidates.size(), " TrafficSplits apply to ", fqdn,
+                                             "; the oldest, ", oldest->first->meta.ns, "/",
+                                             oldest->first->meta.name, ", is used"));
+    }
+    for (auto& d : oldest->second) *p.add_dst_overrides() = std::move(d);
+    if (notes) {
+      notes->overrides_source = "trafficsplit";
+      notes->split_used = absl::StrCat(oldest->first->meta.ns, "/", oldest->first->meta.name);
+    }
+    return p;
+  }
+  pb::WeightedDst* self = p.add_dst_overrides();
+  self->set_authority(absl::StrCat(fqdn, ".:", in.port));
+  self->set_weight(10000);
+  if (notes) notes->overrides_source = "self";
+  return p;
+}
+
+}  // namespace dest

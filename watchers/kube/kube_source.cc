@@ -1,0 +1,561 @@
+#include "watchers/kube/kube_source.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <map>
+#include <random>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+#include "simdjson.h"
+#include "watchers/decode/json_decoder.h"
+#include "base/log.h"
+#include "watchers/kube/watch_event.h"
+
+namespace dest {
+namespace {
+
+using ResourceSpec = WatchedResource;
+
+// Lines that are not events, in one watch, before it is abandoned (with backoff).
+constexpr size_t kMaxGarbageLines = 100;
+
+std::vector<ResourceSpec> Specs(bool endpoint_slices) {
+  std::vector<ResourceSpec> out = {
+      {Kind::kService, "", "v1", "services", false, false, {}},
+      {Kind::kPod, "", "v1", "pods", false, false, {}},
+      {Kind::kReplicaSet, "apps", "v1", "replicasets", true, false, {}},
+      {Kind::kJob, "batch", "v1", "jobs", true, false, {}},
+      {Kind::kNode, "", "v1", "nodes", true, false, {}},
+      {Kind::kServiceProfile,
+       "linkerd.io",
+       "v1alpha2",
+       "serviceprofiles",
+       false,
+       true,
+       {"v1alpha2"}},
+      {Kind::kTrafficSplit,
+       "split.smi-spec.io",
+       "",
+       "trafficsplits",
+       false,
+       true,
+       {"v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"}},
+  };
+  if (endpoint_slices) {
+    out.insert(
+        out.begin() + 1,
+        {Kind::kEndpointSlice, "discovery.k8s.io", "v1", "endpointslices", false, false, {}});
+  } else {
+    out.insert(out.begin() + 1, {Kind::kEndpoints, "", "v1", "endpoints", false, false, {}});
+  }
+  return out;
+}
+
+std::string UrlEncode(absl::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+// The string at a path of keys, or "" when absent or not a string.
+std::string_view StrAt(simdjson::dom::element e, std::initializer_list<const char*> path) {
+  for (const char* key : path) {
+    if (e[key].get(e) != simdjson::SUCCESS) return {};
+  }
+  std::string_view out;
+  if (e.get_string().get(out) != simdjson::SUCCESS) return {};
+  return out;
+}
+
+}  // namespace
+
+class KubernetesSource::Reflector {
+ public:
+  Reflector(KubernetesSource* source, ResourceSpec spec)
+      : src_(source), spec_(std::move(spec)), rng_(std::random_device{}()) {
+    kind_name_ = KindName(spec_.kind);
+    if (src_->restarts_ != nullptr) {
+      restarts_ = &src_->restarts_->Add({{"kind", kind_name_}});
+      relists_ = &src_->relists_->Add({{"kind", kind_name_}});
+    }
+    served_ = !spec_.optional;
+    backoff_ = src_->options_.backoff_initial;
+  }
+
+  void Run() {
+    bool need_list = true;
+    while (!Stopped()) {
+      if (!served_) {
+        if (!Discover()) {
+          WaitStop(src_->options_.crd_poll);
+          continue;
+        }
+        need_list = true;
+      }
+      if (need_list) {
+        Result r = List();
+        if (r == Result::kOk) {
+          need_list = false;
+          ResetBackoff();
+        } else if (r == Result::kMissing) {
+          served_ = false;
+          Missing();
+        } else if (r == Result::kError) {
+          Backoff();
+        }  // kGone: list again at once
+        continue;
+      }
+      Result r = Watch();
+      if (r == Result::kGone) {
+        need_list = true;
+        if (relists_) relists_->Increment();
+        Log(LogLevel::kInfo, "watch expired (410 Gone); listing again", {{"kind", kind_name_}});
+      } else if (r == Result::kMissing) {
+        served_ = false;
+        Missing();
+      } else if (r == Result::kError) {
+        Backoff();
+      } else {
+        ResetBackoff();
+      }
+      if (r != Result::kStopped && restarts_) restarts_->Increment();
+    }
+  }
+
+ private:
+  enum class Result { kOk, kGone, kMissing, kError, kStopped };
+
+  bool Stopped() const { return src_->stop_.HasBeenNotified(); }
+  void WaitStop(absl::Duration d) { src_->stop_.WaitForNotificationWithTimeout(d); }
+
+  std::string ApiVersion() const {
+    return spec_.group.empty() ? version() : absl::StrCat(spec_.group, "/", version());
+  }
+  const std::string& version() const { return version_.empty() ? spec_.version : version_; }
+  std::string Collection() const {
+    return spec_.group.empty()
+               ? absl::StrCat("/api/", version(), "/", spec_.resource)
+               : absl::StrCat("/apis/", spec_.group, "/", version(), "/", spec_.resource);
+  }
+  std::string Accept(bool list) const {
+    if (!spec_.metadata_only) return "application/json";
+    return list
+               ? "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+               : "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+  }
+
+  void CountError(const std::string& reason) {
+    if (src_->errors_ != nullptr)
+      src_->errors_->Add({{"kind", kind_name_}, {"reason", reason}}).Increment();
+  }
+
+  void ResetBackoff() {
+    backoff_ = src_->options_.backoff_initial;
+    retry_after_ = absl::ZeroDuration();
+  }
+  // Sleeps the current backoff with jitter (at least Retry-After), then doubles it.
+  void Backoff() {
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    absl::Duration wait = std::max(backoff_ * jitter(rng_), retry_after_);
+    retry_after_ = absl::ZeroDuration();
+    backoff_ = std::min(backoff_ * 2, src_->options_.backoff_max);
+    WaitStop(wait);
+  }
+
+  // Notes an HTTP error answer: its reason, and Retry-After for 429.
+  void HttpError(const KubeClient::Response& r, const char* what) {
+    std::string reason = absl::StrCat("http_", r.status);
+    CountError(reason);
+    if (r.status == 429) {
+      int secs = 0;
+      if (absl::SimpleAtoi(r.retry_after, &secs) && secs > 0) {
+        // The server's word wins over our backoff, within reason.
+        retry_after_ = std::min(absl::Seconds(secs), absl::Minutes(10));
+      } else {
+        retry_after_ = absl::Seconds(1);
+      }
+    }
+    Log(r.status == 429 ? LogLevel::kInfo : LogLevel::kWarn, "Kubernetes API error",
+        {{"kind", kind_name_},
+         {"request", what},
+         {"status", r.status},
+         {"body", r.body.substr(0, 300)}});
+  }
+
+  // For optional CRDs: is the group served, and in which version?
+  bool Discover() {
+    absl::StatusOr<KubeClient::Response> r =
+        src_->client_->Get(absl::StrCat("/apis/", spec_.group), "application/json");
+    if (!r.ok()) {
+      CountError("connection");
+      Log(LogLevel::kWarn, "API discovery failed",
+          {{"kind", kind_name_}, {"error", r.status().message()}});
+      return false;
+    }
+    if (r->status == 404) {
+      Missing();
+      return false;
+    }
+    if (r->status != 200) {
+      HttpError(*r, "discovery");
+      return false;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(r->body).get(doc) != simdjson::SUCCESS) {
+      CountError("bad_json");
+      return false;
+    }
+    std::vector<std::string> served;
+    simdjson::dom::array versions;
+    if (doc["versions"].get_array().get(versions) == simdjson::SUCCESS) {
+      for (simdjson::dom::element v : versions) {
+        std::string_view name = StrAt(v, {"version"});
+        if (!name.empty()) served.emplace_back(name);
+      }
+    }
+    std::string_view preferred = StrAt(doc, {"preferredVersion", "version"});
+    std::string chosen;
+    for (const std::string& v : spec_.versions) {  // the preferred one when we understand it
+      if (v == preferred) chosen = v;
+    }
+    for (const std::string& v : spec_.versions) {
+      if (chosen.empty() && std::find(served.begin(), served.end(), v) != served.end()) chosen = v;
+    }
+    if (chosen.empty()) {
+      if (!reported_missing_) {
+        Log(LogLevel::kWarn, "API group served in no version this service understands",
+            {{"kind", kind_name_}, {"group", spec_.group}});
+      }
+      Missing();
+      return false;
+    }
+    version_ = chosen;
+    served_ = true;
+    Log(LogLevel::kInfo, "API group found",
+        {{"kind", kind_name_}, {"group", spec_.group}, {"version", chosen}});
+    reported_missing_ = false;
+    return true;
+  }
+
+  // The CRD is not installed: an empty kind, synced; logged once.
+  void Missing() {
+    if (!reported_missing_) {
+      Log(LogLevel::kWarn, "optional API not installed; watching for it",
+          {{"kind", kind_name_}, {"group", spec_.group}});
+      reported_missing_ = true;
+    }
+    ApplyList({});
+    src_->store_->MarkSynced(spec_.kind);
+  }
+
+  // Turns the difference between a full list and the store into events.
+  void ApplyList(const std::vector<AnyObject>& items) {
+    std::map<std::pair<std::string, std::string>, const AnyObject*> fresh;
+    for (const AnyObject& o : items) fresh[{MetaOf(o).ns, MetaOf(o).name}] = &o;
+    std::vector<ObjectEvent> events;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const AnyObject& old : src_->store_->ListAny(spec_.kind)) {
+      auto key = std::make_pair(MetaOf(old).ns, MetaOf(old).name);
+      auto it = fresh.find(key);
+      if (it == fresh.end()) {
+        events.push_back({EventType::kDeleted, old});
+      } else {
+        seen.insert(key);
+        if (MetaOf(*it->second).resource_version != MetaOf(old).resource_version ||
+            MetaOf(old).resource_version.empty()) {
+          events.push_back({EventType::kModified, *it->second});
+        }
+      }
+    }
+    for (const auto& [key, o] : fresh) {
+      if (!seen.count(key)) events.push_back({EventType::kAdded, *o});
+    }
+    if (!events.empty()) src_->store_->Apply(events);
+  }
+
+  Result List() {
+    std::vector<AnyObject> items;
+    std::string cont, list_rv;
+    simdjson::dom::parser parser;
+    do {
+      std::string path = absl::StrCat(Collection(), "?limit=", src_->options_.page_size);
+      if (!cont.empty()) absl::StrAppend(&path, "&continue=", UrlEncode(cont));
+      absl::StatusOr<KubeClient::Response> r = src_->client_->Get(path, Accept(true));
+      if (Stopped()) return Result::kStopped;
+      if (!r.ok()) {
+        CountError(ReasonOf(r.status()));
+        Log(LogLevel::kWarn, "list failed",
+            {{"kind", kind_name_}, {"error", r.status().message()}});
+        return Result::kError;
+      }
+      if (r->status == 410) return Result::kGone;  // the continue token expired: start over
+      if (r->status == 404 && spec_.optional) return Result::kMissing;
+      if (r->status != 200) {
+        HttpError(*r, "list");
+        return Result::kError;
+      }
+      simdjson::dom::element doc;
+      if (parser.parse(r->body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+        CountError("bad_json");
+        Log(LogLevel::kWarn, "list answer is not JSON", {{"kind", kind_name_}});
+        return Result::kError;
+      }
+      std::string_view rv = StrAt(doc, {"metadata", "resourceVersion"});
+      std::string_view next = StrAt(doc, {"metadata", "continue"});
+      if (cont.empty()) list_rv = std::string(rv);
+      cont = std::string(next);
+      simdjson::dom::array array;
+      if (doc["items"].get_array().get(array) == simdjson::SUCCESS) {
+        for (simdjson::dom::element item : array) {
+          if (!KindMatches(item)) continue;
+          absl::StatusOr<AnyObject> o = DecodeJsonObject(item, ApiVersion(), kind_name_);
+          if (o.ok()) {
+            items.push_back(std::move(*o));
+          } else {
+            DecodeFailed(item, o.status());
+          }
+        }
+      }
+    } while (!cont.empty());
+    ApplyList(items);
+    src_->store_->MarkSynced(spec_.kind);
+    rv_ = list_rv;
+    Log(LogLevel::kInfo, "listed",
+        {{"kind", kind_name_}, {"objects", items.size()}, {"resourceVersion", rv_}});
+    return Result::kOk;
+  }
+
+  // The error reason counted for a failed request.
+  static const char* ReasonOf(const absl::Status& status) {
+    switch (status.code()) {
+      case absl::StatusCode::kResourceExhausted:
+        return "too_large";
+      case absl::StatusCode::kDeadlineExceeded:
+        return "watch_idle";
+      default:
+        return "connection";
+    }
+  }
+
+  // An object of another kind than the one watched (a confused or hostile API server) is never
+  // stored as this kind: counted, logged once per reflector, skipped. Objects without a kind (list
+  // items of built-in groups) and metadata-only objects (PartialObjectMetadata) are this kind.
+  bool KindMatches(simdjson::dom::element object) {
+    std::string_view kind = StrAt(object, {"kind"});
+    if (kind.empty() || kind == kind_name_ ||
+        (spec_.metadata_only && kind == "PartialObjectMetadata")) {
+      return true;
+    }
+    CountError("wrong_kind");
+    if (!reported_wrong_kind_) {
+      reported_wrong_kind_ = true;
+      Log(LogLevel::kWarn, "API server sent an object of another kind; skipped",
+          {{"kind", kind_name_}, {"got", std::string(kind)}});
+    }
+    return false;
+  }
+
+  void DecodeFailed(simdjson::dom::element object, const absl::Status& why) {
+    CountError("decode");
+    std::string_view ns = StrAt(object, {"metadata", "namespace"});
+    std::string_view name = StrAt(object, {"metadata", "name"});
+    Log(LogLevel::kWarn, "object rejected (wrong field types); skipped",
+        {{"kind", kind_name_},
+         {"namespace", std::string(ns)},
+         {"name", std::string(name)},
+         {"error", why.message()}});
+  }
+
+  Result Watch() {
+    std::uniform_int_distribution<int64_t> pick(
+        absl::ToInt64Seconds(src_->options_.watch_timeout_min),
+        std::max(absl::ToInt64Seconds(src_->options_.watch_timeout_min),
+                 absl::ToInt64Seconds(src_->options_.watch_timeout_max)));
+    int64_t timeout = std::max<int64_t>(1, pick(rng_));
+    std::string path = absl::StrCat(
+        Collection(), "?watch=1&allowWatchBookmarks=true&resourceVersion=", UrlEncode(rv_),
+        "&timeoutSeconds=", timeout);
+    Result result = Result::kOk;
+    simdjson::dom::parser parser;
+    size_t lines_seen = 0;
+    size_t garbage = 0;
+    const absl::Time started = absl::Now();
+    auto on_lines = [&](const std::vector<absl::string_view>& lines) {
+      std::vector<ObjectEvent> events;
+      bool keep_going = true;
+      for (absl::string_view line : lines) {
+        ++lines_seen;
+        WatchEvent event;
+        if (!ParseWatchLine(parser, std::string_view(line.data(), line.size()), &event)) {
+          CountError("garbage_line");
+          // Logged once per watch; a stream of garbage ends the watch (with backoff) instead of
+          // being read, and logged, line after line.
+          if (garbage++ == 0) {
+            Log(LogLevel::kWarn, "watch sent a line that is not an event; skipped",
+                {{"kind", kind_name_}, {"line", std::string(line.substr(0, 200))}});
+          }
+          if (garbage > kMaxGarbageLines) {
+            Log(LogLevel::kWarn, "watch sends garbage; reconnecting after a backoff",
+                {{"kind", kind_name_}, {"lines", garbage}});
+            result = Result::kError;
+            keep_going = false;
+            break;
+          }
+          continue;
+        }
+        const std::string_view type = event.type;
+        const simdjson::dom::element object = event.object;
+        std::string_view rv = StrAt(object, {"metadata", "resourceVersion"});
+        if (type == "ERROR") {
+          int64_t code = 0;
+          if (object["code"].get_int64().get(code) != simdjson::SUCCESS) code = 0;
+          std::string_view message = StrAt(object, {"message"});
+          if (code == 410) {
+            result = Result::kGone;
+          } else {
+            CountError(absl::StrCat("watch_error_", code));
+            Log(LogLevel::kWarn, "watch error event",
+                {{"kind", kind_name_}, {"code", code}, {"message", std::string(message)}});
+            result = Result::kError;
+          }
+          keep_going = false;
+          break;
+        }
+        if (type == "BOOKMARK") {
+          if (!rv.empty()) rv_ = std::string(rv);
+          continue;
+        }
+        EventType et;
+        if (type == "ADDED") {
+          et = EventType::kAdded;
+        } else if (type == "MODIFIED") {
+          et = EventType::kModified;
+        } else if (type == "DELETED") {
+          et = EventType::kDeleted;
+        } else {
+          CountError("unknown_event_type");
+          continue;
+        }
+        if (!KindMatches(object)) continue;
+        absl::StatusOr<AnyObject> o = DecodeJsonObject(object, ApiVersion(), kind_name_);
+        if (o.ok()) {
+          events.push_back({et, std::move(*o)});
+        } else {
+          DecodeFailed(object, o.status());
+        }
+        if (!rv.empty()) rv_ = std::string(rv);
+      }
+      if (!events.empty()) src_->store_->Apply(events);
+      return keep_going;
+    };
+    absl::StatusOr<KubeClient::Response> r =
+        src_->client_->Stream(path, Accept(false), absl::Seconds(timeout) + absl::Seconds(30),
+                              on_lines, [this] { return Stopped(); });
+    if (Stopped()) return Result::kStopped;
+    if (result != Result::kOk) return result;
+    if (!r.ok()) {
+      CountError(ReasonOf(r.status()));
+      Log(r.status().code() == absl::StatusCode::kUnavailable ? LogLevel::kInfo : LogLevel::kWarn,
+          "watch ended", {{"kind", kind_name_}, {"error", r.status().message()}});
+      return Result::kError;
+    }
+    if (r->status == 410) return Result::kGone;
+    if (r->status == 404 && spec_.optional) return Result::kMissing;
+    if (r->status != 200) {
+      HttpError(*r, "watch");
+      return Result::kError;
+    }
+    // A watch the server ends at once with nothing in it, again and again, would otherwise be
+    // re-opened in a tight loop: an empty watch shorter than a second is abnormal.
+    if (lines_seen == 0 && absl::Now() - started < absl::Seconds(1)) {
+      CountError("watch_ended_early");
+      return Result::kError;
+    }
+    return Result::kOk;
+  }
+
+  KubernetesSource* const src_;
+  const ResourceSpec spec_;
+  std::string kind_name_;
+  std::string version_;  // discovered
+  std::string rv_;
+  bool served_ = true;
+  bool reported_missing_ = false;
+  bool reported_wrong_kind_ = false;
+  absl::Duration backoff_;
+  absl::Duration retry_after_ = absl::ZeroDuration();
+  std::mt19937_64 rng_;
+  prometheus::Counter* restarts_ = nullptr;
+  prometheus::Counter* relists_ = nullptr;
+};
+
+KubernetesSource::KubernetesSource(std::shared_ptr<KubeClient> client, Options options,
+                                   Store* store, prometheus::Registry* registry)
+    : client_(std::move(client)), options_(std::move(options)), store_(store) {
+  if (registry != nullptr) {
+    restarts_ = &prometheus::BuildCounter()
+                     .Name("destination_kube_watch_restarts_total")
+                     .Help("Watches re-opened, by kind.")
+                     .Register(*registry);
+    relists_ = &prometheus::BuildCounter()
+                    .Name("destination_kube_relists_total")
+                    .Help("Full lists after a watch expired (410 Gone), by kind.")
+                    .Register(*registry);
+    errors_ = &prometheus::BuildCounter()
+                   .Name("destination_kube_errors_total")
+                   .Help("Kubernetes API errors by kind and reason.")
+                   .Register(*registry);
+  }
+}
+
+KubernetesSource::~KubernetesSource() { Stop(); }
+
+std::vector<WatchedResource> KubernetesSource::Resources(bool endpoint_slices) {
+  return Specs(endpoint_slices);
+}
+
+std::vector<Kind> KubernetesSource::Kinds() const {
+  std::vector<Kind> kinds;
+  for (const ResourceSpec& s : Specs(options_.endpoint_slices)) kinds.push_back(s.kind);
+  return kinds;
+}
+
+absl::Status KubernetesSource::Start() {
+  std::vector<std::string> watched;
+  for (const ResourceSpec& spec : Specs(options_.endpoint_slices)) {
+    watched.push_back(spec.group.empty() ? spec.resource
+                                         : absl::StrCat(spec.resource, ".", spec.group));
+  }
+  Log(LogLevel::kInfo, "watching the Kubernetes API",
+      {{"server", client_->config().server},
+       {"config", client_->config().origin},
+       {"resources", absl::StrJoin(watched, ",")}});
+  for (ResourceSpec& spec : Specs(options_.endpoint_slices)) {
+    reflectors_.push_back(std::make_unique<Reflector>(this, std::move(spec)));
+  }
+  for (auto& r : reflectors_) threads_.emplace_back([r = r.get()] { r->Run(); });
+  return absl::OkStatus();
+}
+
+void KubernetesSource::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  client_->Cancel();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace dest
