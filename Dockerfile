@@ -9,11 +9,11 @@
 # registry is reachable and checks the image the way the Helm chart runs it.
 
 FROM debian:bookworm AS build
-# The README's package list, word for word (tests/chart/check_chart.py compares them).
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cmake ninja-build g++ clang ccache pkg-config protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto libabsl-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libsimdjson-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev rapidjson-dev libgtest-dev libgmock-dev \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# The packages the README's run command installs: the same list (packages/build.txt), the same
+# script, in a layer of its own so a source change does not reinstall them.
+COPY packages/ packages/
+RUN sh packages/install.sh build && rm -rf /var/lib/apt/lists/*
 COPY . .
 # No ccache here: a fresh container has nothing cached and ccache would only add its own cost.
 ENV CCACHE_DISABLE=1
