@@ -1,10 +1,10 @@
 // decode_bench: how many Kubernetes watch events per second one thread turns into typed objects,
 // for each JSON library the Kubernetes source could use (issue 5).
 //
-// Every path runs the same decoding rules (watchers/object_decoder_rules.h) through its own node
+// Every path runs the same decoding rules (watchers/decode/object_decoder_rules.h) through its own node
 // adapter, so the figures compare the parsers and their DOM access, not the rules:
 //   simdjson   simdjson DOM parse of the event line, the object element decoded in place (what
-//              watchers/kube_source.cc does);
+//              watchers/kube/kube_source.cc does);
 //   nlohmann   nlohmann::json parse of the line, decoded through an nlohmann adapter;
 //   rapidjson  RapidJSON Document parse of the line, decoded through a RapidJSON adapter;
 //   yaml-cpp   the previous path: simdjson parse of the line, the object minified to text,
@@ -689,7 +689,7 @@ int Main() {
   std::printf("decode_bench: Kubernetes watch events decoded per CPU second, one thread\n");
   std::printf("cpu: %s; best of %d runs of %.1f CPU s per figure\n", CpuModel().c_str(), runs,
               seconds);
-  std::printf("same decoding rules (watchers/object_decoder_rules.h) for every path; every\n");
+  std::printf("same decoding rules (watchers/decode/object_decoder_rules.h) for every path; every\n");
   std::printf("path's decoded object checked identical before timing\n\n");
   std::printf("%-14s %-10s %7s %12s %9s %9s %14s %9s  %s\n", "object", "path", "bytes", "events/s",
               "MB/s", "us/event", "parse-only/s", "vs simdj", "library");

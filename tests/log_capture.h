@@ -1,4 +1,4 @@
-// Captures the service's log lines in a test (watchers/log.h's test sink) while it is in scope.
+// Captures the service's log lines in a test (base/log.h's test sink) while it is in scope.
 //
 // Thread-safe: lines may be logged from any thread.
 #ifndef TESTS_LOG_CAPTURE_H_
