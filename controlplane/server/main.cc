@@ -142,15 +142,9 @@ void PrintWatchedResources(bool endpoint_slices) {
   }
 }
 
-int Run(int argc, char** argv) {
-  // Debian builds Abseil without NDEBUG, which turns on Mutex deadlock detection: a global lock
-  // graph updated on every lock, ours and gRPC's, costing ~12% of each delivered message and
-  // growing with the number of streams. Tests keep it (they exercise the lock order); the
-  // service turns it off.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  ProcessMetrics::LimitMallocArenas();  // before any thread allocates
-
-  // Signals are taken synchronously by the main thread; block them before any thread starts.
+// Blocks the stop signals (taken synchronously by the main thread, so before any thread starts),
+// parses the command line and sets up logging. Exits on a bad flag.
+sigset_t ParseCommandLineAndBlockSignals(int argc, char** argv) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -173,7 +167,10 @@ int Run(int argc, char** argv) {
   if (!format.ok()) Fatal(absl::StrCat("-log-format: ", format.status().message()));
   SetLogLevel(*level);
   SetLogFormat(*format);
+  return signals;
+}
 
+TranslatorOptions TranslatorOptionsFromFlags() {
   TranslatorOptions options;
   options.cluster_domain = absl::GetFlag(FLAGS_cluster_domain);
   options.controller_namespace = absl::GetFlag(FLAGS_controller_namespace);
@@ -186,6 +183,157 @@ int Run(int argc, char** argv) {
       PortSet::Parse(absl::GetFlag(FLAGS_default_opaque_ports), nullptr, &port_problems);
   if (!port_problems.empty()) Fatal(absl::StrCat("-default-opaque-ports: ", port_problems[0]));
   if (options.cluster_domain.empty()) Fatal("-cluster-domain must not be empty");
+  return options;
+}
+
+std::unique_ptr<Source> MakeManifestsSource(Store* store, prometheus::Registry* registry) {
+  std::string dir = absl::GetFlag(FLAGS_manifests);
+  if (dir.empty()) Fatal("-source=manifests needs -manifests=DIR");
+  if (absl::GetFlag(FLAGS_max_manifest_bytes) < 1) Fatal("-max-manifest-bytes must be positive");
+  return std::make_unique<ManifestsSource>(
+      ManifestsSource::Options{
+          .dir = dir,
+          .max_file_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_manifest_bytes))},
+      store, registry);
+}
+
+KubeClient::Options KubeClientOptionsFromFlags() {
+  KubeClient::Options client_options;
+  client_options.qps = absl::GetFlag(FLAGS_kube_qps);
+  client_options.burst = absl::GetFlag(FLAGS_kube_burst);
+  if (client_options.qps <= 0 || client_options.burst < 1)
+    Fatal("-kube-qps and -kube-burst must be positive");
+  const int64_t page_mb = absl::GetFlag(FLAGS_kube_max_list_page_mb);
+  const int64_t event_mb = absl::GetFlag(FLAGS_kube_max_watch_event_mb);
+  if (page_mb < 1 || event_mb < 1) {
+    Fatal("-kube-max-list-page-mb and -kube-max-watch-event-mb must be positive");
+  }
+  client_options.max_body_bytes = static_cast<size_t>(page_mb) << 20;
+  client_options.max_line_bytes = static_cast<size_t>(event_mb) << 20;
+  client_options.stream_idle_timeout = absl::GetFlag(FLAGS_kube_watch_idle_timeout);
+  if (client_options.stream_idle_timeout < absl::Seconds(2)) {
+    Fatal("-kube-watch-idle-timeout must be at least 2s");
+  }
+  return client_options;
+}
+
+std::unique_ptr<Source> MakeKubernetesSource(const TranslatorOptions& options, Store* store,
+                                             prometheus::Registry* registry) {
+  absl::StatusOr<KubeConfig> config =
+      LoadKubeConfig(absl::GetFlag(FLAGS_kubeconfig), absl::GetFlag(FLAGS_kube_context),
+                     ProcessEnv(), absl::GetFlag(FLAGS_kube_service_account_dir));
+  if (!config.ok()) {
+    Fatal(absl::StrCat("-source=kubernetes: ", config.status().message(),
+                       " (or run on manifests: -manifests=DIR)"));
+  }
+  auto client = std::make_shared<KubeClient>(*config, KubeClientOptionsFromFlags());
+  KubernetesSource::Options kube_options;
+  kube_options.endpoint_slices = options.endpoint_slices;
+  kube_options.watch_timeout_min = absl::GetFlag(FLAGS_kube_watch_timeout);
+  kube_options.watch_timeout_max = 2 * kube_options.watch_timeout_min;
+  if (kube_options.watch_timeout_min < absl::Seconds(1))
+    Fatal("-kube-watch-timeout must be at least 1s");
+  return std::make_unique<KubernetesSource>(client, kube_options, store, registry);
+}
+
+// The source -source names (by default: manifests when -manifests is set, else Kubernetes).
+std::unique_ptr<Source> MakeSource(const TranslatorOptions& options, Store* store,
+                                   prometheus::Registry* registry, std::string* name) {
+  *name = absl::GetFlag(FLAGS_source);
+  if (name->empty()) *name = absl::GetFlag(FLAGS_manifests).empty() ? "kubernetes" : "manifests";
+  if (*name == "manifests") return MakeManifestsSource(store, registry);
+  if (*name == "kubernetes") return MakeKubernetesSource(options, store, registry);
+  Fatal(absl::StrCat("-source=", *name, ": want manifests or kubernetes"));
+}
+
+DestinationService::Limits StreamLimitsFromFlags() {
+  DestinationService::Limits limits;
+  for (auto [flag, value, out] :
+       {std::tuple("-max-streams", absl::GetFlag(FLAGS_max_streams), &limits.max_streams),
+        std::tuple("-max-authority-bytes", absl::GetFlag(FLAGS_max_authority_bytes),
+                   &limits.max_authority_bytes),
+        std::tuple("-max-context-token-bytes", absl::GetFlag(FLAGS_max_context_token_bytes),
+                   &limits.max_context_token_bytes)}) {
+    if (value < 1) Fatal(absl::StrCat(flag, " must be positive"));
+    *out = static_cast<size_t>(value);
+  }
+  return limits;
+}
+
+// Builds and starts the gRPC server with both services and reflection on -addr. Exits when it
+// cannot listen. `quota` must outlive the server.
+std::unique_ptr<grpc::Server> StartGrpcServer(DestinationService* destination,
+                                              HealthService* health, grpc::ResourceQuota* quota,
+                                              std::string* listen, int* port) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  *listen = GrpcListenAddress("addr", absl::GetFlag(FLAGS_addr));
+  builder.AddListeningPort(*listen, grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(destination);
+  builder.RegisterService(health);
+  quota->Resize(static_cast<size_t>(absl::GetFlag(FLAGS_grpc_memory_limit_mb)) << 20);
+  builder.SetResourceQuota(*quota);
+  // Proxies ping every few seconds on idle connections; never answer that with GOAWAY.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Find dead peers whose streams would otherwise be held forever.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    Fatal(absl::StrCat("-addr=", absl::GetFlag(FLAGS_addr), ": cannot listen on ", *listen));
+  }
+  return server;
+}
+
+// After the stop signal: not ready, streams drained (bounded by -shutdown-grace), the gRPC
+// server shut down (itself bounded: past grace + kShutdownStraggle the process exits 1).
+void Shutdown(const sigset_t& signals, int sig, grpc::Server* server,
+              DestinationService* destination, HealthService* health,
+              std::atomic<bool>* serving) {
+  Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // From here on a second SIGTERM or SIGINT ends the process at once.
+  std::thread(ExitOnSecondSignal, signals).detach();
+  *serving = false;
+  health->SetServing(false);
+  destination->Drain();
+  health->Shutdown();  // ends Watch streams now, so they do not hold the grace period
+  // Our streams end as soon as their last write completes; wait for that (bounded by the grace),
+  // then give in-flight unary calls a moment. gRPC would otherwise also wait for idle client
+  // connections to close, holding every shutdown for the whole grace period.
+  const absl::Time grace_end = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
+  while (destination->OpenStreams() > 0 && absl::Now() < grace_end) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const absl::Time unary_end = std::min(grace_end, absl::Now() + absl::Milliseconds(250));
+  // Shutdown cancels every call still open at its deadline, then waits for all of them to end.
+  // That wait is bounded too: a call that never ends must not keep the process alive.
+  absl::Notification server_stopped;
+  std::thread stopper([&] {
+    server->Shutdown(absl::ToChronoTime(unary_end));
+    server->Wait();
+    server_stopped.Notify();
+  });
+  if (!server_stopped.WaitForNotificationWithTimeout(
+          std::max(unary_end - absl::Now(), absl::ZeroDuration()) + kShutdownStraggle)) {
+    Log(LogLevel::kWarn, "shutdown abandoned: calls still open after the grace period",
+        {{"open_streams", destination->OpenStreams()}});
+    std::_Exit(1);
+  }
+  stopper.join();
+}
+
+// flags -> store, topics -> source -> admin -> gRPC -> serve until a stop signal -> shutdown.
+int Run(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which turns on Mutex deadlock detection: a global lock
+  // graph updated on every lock, ours and gRPC's, costing ~12% of each delivered message and
+  // growing with the number of streams. Tests keep it (they exercise the lock order); the
+  // service turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  ProcessMetrics::LimitMallocArenas();  // before any thread allocates
+  const sigset_t signals = ParseCommandLineAndBlockSignals(argc, argv);
+  const TranslatorOptions options = TranslatorOptionsFromFlags();
   if (absl::GetFlag(FLAGS_print_watched_resources)) {
     PrintWatchedResources(options.endpoint_slices);
     return 0;
@@ -196,56 +344,9 @@ int Run(int argc, char** argv) {
   FanoutPool fanout(FanoutPool::DefaultThreads());
   TopicRegistry topics(&store, options, registry.get(), &fanout);
   store.AddListener([&topics](const std::vector<StoreChange>& c) { topics.OnStoreChanges(c); });
-
-  std::unique_ptr<Source> source;
-  std::string source_name = absl::GetFlag(FLAGS_source);
-  if (source_name.empty())
-    source_name = absl::GetFlag(FLAGS_manifests).empty() ? "kubernetes" : "manifests";
-  if (source_name == "manifests") {
-    std::string dir = absl::GetFlag(FLAGS_manifests);
-    if (dir.empty()) Fatal("-source=manifests needs -manifests=DIR");
-    if (absl::GetFlag(FLAGS_max_manifest_bytes) < 1) Fatal("-max-manifest-bytes must be positive");
-    source = std::make_unique<ManifestsSource>(
-        ManifestsSource::Options{
-            .dir = dir,
-            .max_file_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_manifest_bytes))},
-        &store, registry.get());
-  } else if (source_name == "kubernetes") {
-    absl::StatusOr<KubeConfig> config =
-        LoadKubeConfig(absl::GetFlag(FLAGS_kubeconfig), absl::GetFlag(FLAGS_kube_context),
-                       ProcessEnv(), absl::GetFlag(FLAGS_kube_service_account_dir));
-    if (!config.ok()) {
-      Fatal(absl::StrCat("-source=kubernetes: ", config.status().message(),
-                         " (or run on manifests: -manifests=DIR)"));
-    }
-    KubeClient::Options client_options;
-    client_options.qps = absl::GetFlag(FLAGS_kube_qps);
-    client_options.burst = absl::GetFlag(FLAGS_kube_burst);
-    if (client_options.qps <= 0 || client_options.burst < 1)
-      Fatal("-kube-qps and -kube-burst must be positive");
-    const int64_t page_mb = absl::GetFlag(FLAGS_kube_max_list_page_mb);
-    const int64_t event_mb = absl::GetFlag(FLAGS_kube_max_watch_event_mb);
-    if (page_mb < 1 || event_mb < 1) {
-      Fatal("-kube-max-list-page-mb and -kube-max-watch-event-mb must be positive");
-    }
-    client_options.max_body_bytes = static_cast<size_t>(page_mb) << 20;
-    client_options.max_line_bytes = static_cast<size_t>(event_mb) << 20;
-    client_options.stream_idle_timeout = absl::GetFlag(FLAGS_kube_watch_idle_timeout);
-    if (client_options.stream_idle_timeout < absl::Seconds(2)) {
-      Fatal("-kube-watch-idle-timeout must be at least 2s");
-    }
-    auto client = std::make_shared<KubeClient>(*config, client_options);
-    KubernetesSource::Options kube_options;
-    kube_options.endpoint_slices = options.endpoint_slices;
-    kube_options.watch_timeout_min = absl::GetFlag(FLAGS_kube_watch_timeout);
-    kube_options.watch_timeout_max = 2 * kube_options.watch_timeout_min;
-    if (kube_options.watch_timeout_min < absl::Seconds(1))
-      Fatal("-kube-watch-timeout must be at least 1s");
-    source = std::make_unique<KubernetesSource>(client, kube_options, &store, registry.get());
-  } else {
-    Fatal(absl::StrCat("-source=", source_name, ": want manifests or kubernetes"));
-  }
-  std::vector<Kind> kinds = source->Kinds();
+  std::string source_name;
+  std::unique_ptr<Source> source = MakeSource(options, &store, registry.get(), &source_name);
+  const std::vector<Kind> kinds = source->Kinds();
 
   std::atomic<bool> serving{false};
   auto ready = [&] { return serving.load() && store.AllSynced(kinds); };
@@ -264,39 +365,13 @@ int Run(int argc, char** argv) {
        {"serviceprofiles", store.Count(Kind::kServiceProfile)},
        {"trafficsplits", store.Count(Kind::kTrafficSplit)}});
 
-  DestinationService::Limits limits;
-  for (auto [flag, value, out] :
-       {std::tuple("-max-streams", absl::GetFlag(FLAGS_max_streams), &limits.max_streams),
-        std::tuple("-max-authority-bytes", absl::GetFlag(FLAGS_max_authority_bytes),
-                   &limits.max_authority_bytes),
-        std::tuple("-max-context-token-bytes", absl::GetFlag(FLAGS_max_context_token_bytes),
-                   &limits.max_context_token_bytes)}) {
-    if (value < 1) Fatal(absl::StrCat(flag, " must be positive"));
-    *out = static_cast<size_t>(value);
-  }
-  DestinationService destination(&store, &topics, registry.get(), limits);
+  DestinationService destination(&store, &topics, registry.get(), StreamLimitsFromFlags());
   HealthService health;
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  std::string listen = GrpcListenAddress("addr", absl::GetFlag(FLAGS_addr));
-  int grpc_port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &grpc_port);
-  builder.RegisterService(&destination);
-  builder.RegisterService(&health);
   grpc::ResourceQuota quota("destination");
-  quota.Resize(static_cast<size_t>(absl::GetFlag(FLAGS_grpc_memory_limit_mb)) << 20);
-  builder.SetResourceQuota(quota);
-  // Proxies ping every few seconds on idle connections; never answer that with GOAWAY.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  // Find dead peers whose streams would otherwise be held forever.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || grpc_port == 0) {
-    Fatal(absl::StrCat("-addr=", absl::GetFlag(FLAGS_addr), ": cannot listen on ", listen));
-  }
+  std::string listen;
+  int grpc_port = 0;
+  std::unique_ptr<grpc::Server> server =
+      StartGrpcServer(&destination, &health, &quota, &listen, &grpc_port);
   serving = true;
   health.SetServing(true);
   Log(LogLevel::kInfo, "serving",
@@ -306,36 +381,7 @@ int Run(int argc, char** argv) {
        {"version", DEST_VERSION}});
 
   const int sig = WaitForStopSignal(signals);
-  Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  // From here on a second SIGTERM or SIGINT ends the process at once.
-  std::thread(ExitOnSecondSignal, signals).detach();
-  serving = false;
-  health.SetServing(false);
-  destination.Drain();
-  health.Shutdown();  // ends Watch streams now, so they do not hold the grace period
-  // Our streams end as soon as their last write completes; wait for that (bounded by the grace),
-  // then give in-flight unary calls a moment. gRPC would otherwise also wait for idle client
-  // connections to close, holding every shutdown for the whole grace period.
-  const absl::Time grace_end = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
-  while (destination.OpenStreams() > 0 && absl::Now() < grace_end) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  const absl::Time unary_end = std::min(grace_end, absl::Now() + absl::Milliseconds(250));
-  // Shutdown cancels every call still open at its deadline, then waits for all of them to end.
-  // That wait is bounded too: a call that never ends must not keep the process alive.
-  absl::Notification server_stopped;
-  std::thread stopper([&] {
-    server->Shutdown(absl::ToChronoTime(unary_end));
-    server->Wait();
-    server_stopped.Notify();
-  });
-  if (!server_stopped.WaitForNotificationWithTimeout(
-          std::max(unary_end - absl::Now(), absl::ZeroDuration()) + kShutdownStraggle)) {
-    Log(LogLevel::kWarn, "shutdown abandoned: calls still open after the grace period",
-        {{"open_streams", destination.OpenStreams()}});
-    std::_Exit(1);
-  }
-  stopper.join();
+  Shutdown(signals, sig, server.get(), &destination, &health, &serving);
   source->Stop();
   admin.Stop();
   Log(LogLevel::kInfo, "stopped");

@@ -179,8 +179,14 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
 }
 
 void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
-  std::set<GroupKey> groups;  // the groups whose topics depend on the changes
-  bool zones = false;         // a Node changed: zone-filtered endpoint topics may change
+  bool zones = false;
+  const std::set<GroupKey> groups = GroupsAffectedBy(changes, &zones);
+  RecomputeGroups(groups, zones);
+}
+
+std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange>& changes,
+                                                   bool* zones) {
+  std::set<GroupKey> groups;
   for (const StoreChange& c : changes) {
     switch (c.key.kind) {
       case Kind::kService:
@@ -231,11 +237,14 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
         }
         break;
       case Kind::kNode:
-        zones = true;
+        *zones = true;
         break;
     }
   }
+  return groups;
+}
 
+void TopicRegistry::RecomputeGroups(const std::set<GroupKey>& groups, bool zones) {
   std::vector<std::shared_ptr<ProfileTopic>> profiles;
   std::vector<std::shared_ptr<EndpointTopic>> endpoints;
   std::vector<std::shared_ptr<EndpointProfileTopic>> endpoint_profiles;

@@ -87,6 +87,11 @@ class TopicRegistry {
   // Adds the groups whose topics depend on a pod: its Services (through the slices and Endpoints
   // that reference it) and its addresses.
   void AddPodGroups(const Pod& pod, std::set<GroupKey>* groups) const;
+  // The groups whose topics the changes can affect (and last valid objects and problem reports
+  // updated on the way); *zones set when a Node changed (zone-filtered endpoint topics).
+  std::set<GroupKey> GroupsAffectedBy(const std::vector<StoreChange>& changes, bool* zones);
+  // Recomputes the topics of those groups (and every zone-filtered endpoint topic when `zones`).
+  void RecomputeGroups(const std::set<GroupKey>& groups, bool zones);
   void ReportProfile(const ServiceProfile& sp);
   void ReportSplit(const TrafficSplit& split);
 
