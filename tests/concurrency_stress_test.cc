@@ -30,11 +30,6 @@ constexpr int kBigTopicStreams = 2500;  // > 2 * Topic::kMinPart: the fan-out us
 std::string Svc(int i) { return absl::StrCat("s", i); }
 std::string PodIp(int svc, int pod) { return absl::StrCat("10.", svc, ".0.", pod + 1); }
 
-// Objects come from YAML through the real decoder (tests/yaml_fixtures.h).
-std::vector<ObjectEvent> Decode(const std::string& yaml, EventType type = EventType::kModified) {
-  return Events(yaml, type);
-}
-
 std::string ServiceYaml(int i) {
   return absl::Substitute(R"(apiVersion: v1
 kind: Service
@@ -117,7 +112,7 @@ class ConcurrencyStressTest : public ::testing::Test {
       absl::StrAppend(&all, ServiceYaml(s), "---\n", SliceYaml(s, 0xff), "---\n");
       for (int p = 0; p < kPodsPerService; ++p) absl::StrAppend(&all, PodYaml(s, p, 0), "---\n");
     }
-    store_.Apply(Decode(all));
+    store_.Apply(Events(all));
   }
 
   static EndpointKey EpKey(int svc) { return EndpointKey{Svc(svc), kNs, 80, "", ""}; }
@@ -209,7 +204,7 @@ TEST_F(ConcurrencyStressTest, WritersReadersAndSubscribersAtOnceEndInTheStoresSt
       int s = rng() % kServices;
       std::string y = SliceYaml(s, rng() & 0xff);
       if (step % 3 == 0) absl::StrAppend(&y, "---\n", PodYaml(s, rng() % kPodsPerService, step));
-      store_.Apply(Decode(y));
+      store_.Apply(Events(y));
     }
     --writers_left;
   });
@@ -220,10 +215,10 @@ TEST_F(ConcurrencyStressTest, WritersReadersAndSubscribersAtOnceEndInTheStoresSt
       int s = rng() % kServices;
       int w1 = 1 + rng() % 999, w2 = 1 + rng() % 999;
       switch (rng() % 4) {
-        case 0: store_.Apply(Decode(ProfileYaml(s, w1, w2))); break;
-        case 1: store_.Apply(Decode(ProfileYaml(s, w1, w2), EventType::kDeleted)); break;
-        case 2: store_.Apply(Decode(SplitYaml(s, w1, w2))); break;
-        default: store_.Apply(Decode(SplitYaml(s, w1, w2), EventType::kDeleted)); break;
+        case 0: store_.Apply(Events(ProfileYaml(s, w1, w2))); break;
+        case 1: store_.Apply(Events(ProfileYaml(s, w1, w2), EventType::kDeleted)); break;
+        case 2: store_.Apply(Events(SplitYaml(s, w1, w2))); break;
+        default: store_.Apply(Events(SplitYaml(s, w1, w2), EventType::kDeleted)); break;
       }
     }
     --writers_left;
@@ -233,9 +228,9 @@ TEST_F(ConcurrencyStressTest, WritersReadersAndSubscribersAtOnceEndInTheStoresSt
     std::mt19937 rng(3);
     for (int step = 0; step < kWriterSteps / 10; ++step) {
       int s = rng() % kServices;
-      store_.Apply(Decode(ServiceYaml(s), EventType::kDeleted));
+      store_.Apply(Events(ServiceYaml(s), EventType::kDeleted));
       std::this_thread::yield();
-      store_.Apply(Decode(ServiceYaml(s)));
+      store_.Apply(Events(ServiceYaml(s)));
     }
     --writers_left;
   });

@@ -24,11 +24,9 @@ const char kBackend[] = "backend-svc.trafficsplit-sample.svc.cluster.local:8080"
 struct Server {
   DestinationProcess dest;
   std::unique_ptr<pb::Destination::Stub> stub;
-  int admin_port = 0;
 
   bool Start(const std::vector<std::string>& extra) {
     if (!dest.Start(extra, -1, kWait)) return false;
-    admin_port = dest.admin_port;
     stub = pb::Destination::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", dest.grpc_port), grpc::InsecureChannelCredentials()));
     return true;
@@ -85,7 +83,7 @@ TEST_F(KubeEndToEndTest, SameAnswersAsTheManifestsSourceAndFollowsApiChanges) {
   Server kube, manifests;
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
   ASSERT_TRUE(manifests.Start({"-manifests=" + examples_}));
-  EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 200);
+  EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 200);
 
   for (const char* authority : {kBackend, "failing-svc.trafficsplit-sample.svc.cluster.local:8080",
                                 "10.244.1.10:8080", "10.96.10.1:8080"}) {
@@ -140,10 +138,10 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
   fake_.FailNext("/api/v1/services", 503, 3);
   Server kube;
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
-  EXPECT_EQ(HttpGet(kube.admin_port, "/live").first, 200);
-  EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 503);
+  EXPECT_EQ(HttpGet(kube.dest.admin_port, "/live").first, 200);
+  EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 503);
   ASSERT_TRUE(kube.dest.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
-  EXPECT_EQ(HttpGet(kube.admin_port, "/ready").first, 200);
+  EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 200);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -22,20 +23,33 @@ prometheus::Gauge* NewGauge(prometheus::Registry* r, const char* name, const cha
   return &prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
 }
 
+// Numeric field `n` (1-based, as in proc(5)) of /proc/self/stat, or 0 when unreadable. The
+// fields after "pid (comm) " are counted from 3; comm may hold spaces and parentheses.
+double StatField(const std::string& stat, int n) {
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  for (int i = 3; fields >> f; ++i) {
+    double v = 0;
+    if (i == n) return absl::SimpleAtod(f, &v) ? v : 0;
+  }
+  return 0;
+}
+
+std::string ReadStat() {
+  std::ifstream in("/proc/self/stat");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // The process's start time in seconds since the epoch: boot time + field 22 of /proc/self/stat.
 double StartTimeSeconds() {
-  std::ifstream stat_file("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
-  std::string f;
-  double start_ticks = 0;
-  for (int i = 3; i <= 22 && fields >> f; ++i) {
-    if (i == 22) start_ticks = std::stod(f);
-  }
+  const double start_ticks = StatField(ReadStat(), 22);
   std::ifstream proc_stat("/proc/stat");
   for (std::string line; std::getline(proc_stat, line);) {
-    if (line.rfind("btime ", 0) == 0) {
-      return std::stod(line.substr(6)) + start_ticks / sysconf(_SC_CLK_TCK);
+    double btime = 0;
+    if (line.rfind("btime ", 0) == 0 && absl::SimpleAtod(line.substr(6), &btime)) {
+      return btime + start_ticks / sysconf(_SC_CLK_TCK);
     }
   }
   return 0;
@@ -75,19 +89,10 @@ void ProcessMetrics::Update() {
     virtual_->Set(size_pages * page);
     resident_->Set(resident_pages * page);
   }
-  std::ifstream stat_file("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-  if (size_t close = stat.rfind(')'); close != std::string::npos && close + 2 < stat.size()) {
-    std::istringstream fields(stat.substr(close + 2));
-    std::string f;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && fields >> f; ++i) {
-      if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
-    }
-    const double seconds = ticks / sysconf(_SC_CLK_TCK);
-    if (seconds > cpu_seconds_) cpu_->Increment(seconds - cpu_seconds_);
-    cpu_seconds_ = std::max(cpu_seconds_, seconds);
-  }
+  const std::string stat = ReadStat();
+  const double seconds = (StatField(stat, 14) + StatField(stat, 15)) / sysconf(_SC_CLK_TCK);
+  if (seconds > cpu_seconds_) cpu_->Increment(seconds - cpu_seconds_);  // utime + stime
+  cpu_seconds_ = std::max(cpu_seconds_, seconds);
   std::error_code ec;
   size_t fds = 0;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
