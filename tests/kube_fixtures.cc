@@ -54,29 +54,36 @@ std::string YamlToJson(const YAML::Node& node) {
   return "null";
 }
 
+namespace {
+
+// The kKinds row of a kind name, or null.
+const KindInfo* RowOf(std::string_view kind) {
+  for (const KindInfo& k : kKinds) {
+    if (k.name == kind) return &k;
+  }
+  return nullptr;
+}
+
+// A kind that understands several versions has its served version chosen by the test.
+bool VersionChosenByTest(const KindInfo& k) { return k.Versions().size() > 1; }
+
+}  // namespace
+
 std::string CollectionFor(const std::string& kind, const std::string& split_version) {
-  static const std::map<std::string, std::string> kPaths = {
-      {"Service", "/api/v1/services"},
-      {"EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices"},
-      {"Endpoints", "/api/v1/endpoints"},
-      {"Pod", "/api/v1/pods"},
-      {"ReplicaSet", "/apis/apps/v1/replicasets"},
-      {"Job", "/apis/batch/v1/jobs"},
-      {"Node", "/api/v1/nodes"},
-      {"ServiceProfile", "/apis/linkerd.io/v1alpha2/serviceprofiles"},
-  };
-  if (kind == "TrafficSplit") return absl::StrCat("/apis/split.smi-spec.io/", split_version, "/trafficsplits");
-  auto it = kPaths.find(kind);
-  return it == kPaths.end() ? "" : it->second;
+  const KindInfo* k = RowOf(kind);
+  if (k == nullptr) return "";
+  const std::string version =
+      VersionChosenByTest(*k) ? split_version : std::string(k->Versions().front());
+  return k->group.empty() ? absl::StrCat("/api/", version, "/", std::string(k->resource))
+                          : absl::StrCat("/apis/", std::string(k->group), "/", version, "/",
+                                         std::string(k->resource));
 }
 
 void ServeAll(FakeApiServer& fake, const std::string& split_version) {
-  for (const char* kind : {"Service", "EndpointSlice", "Endpoints", "Pod", "ReplicaSet", "Job",
-                           "Node", "ServiceProfile"}) {
-    fake.ServeResource(CollectionFor(kind), absl::StrCat(kind, "List"), std::string(kind) != "Node");
-  }
-  if (!split_version.empty()) {
-    fake.ServeResource(CollectionFor("TrafficSplit", split_version), "TrafficSplitList");
+  for (const KindInfo& k : kKinds) {
+    if (VersionChosenByTest(k) && split_version.empty()) continue;
+    const std::string kind(k.name);
+    fake.ServeResource(CollectionFor(kind, split_version), kind + "List", k.namespaced);
   }
 }
 
@@ -91,7 +98,10 @@ int LoadManifests(FakeApiServer& fake, const std::string& dir, const std::string
       std::string collection = CollectionFor(kind, split_version);
       if (collection.empty()) continue;
       YAML::Node copy = YAML::Clone(doc);
-      if (kind == "TrafficSplit") copy["apiVersion"] = "split.smi-spec.io/" + split_version;
+      const KindInfo* row = RowOf(kind);
+      if (VersionChosenByTest(*row)) {
+        copy["apiVersion"] = absl::StrCat(std::string(row->group), "/", split_version);
+      }
       fake.Upsert(collection, YamlToJson(copy));
       ++n;
     }

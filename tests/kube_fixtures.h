@@ -22,12 +22,13 @@ namespace dest::testing {
 // floats, booleans or null become JSON numbers, booleans and null.
 std::string YamlToJson(const YAML::Node& node);
 
-// The collection path the fake serves a kind at ("/api/v1/services", ...), given the
-// TrafficSplit version to use.
+// The collection path the fake serves a kind at ("/api/v1/services", ...), from the kinds table
+// (watchers/kinds.h). Kinds that understand several versions (TrafficSplit) are served at
+// `split_version`; the others at their first version.
 std::string CollectionFor(const std::string& kind, const std::string& split_version = "v1alpha2");
 
-// Serves every collection the Kubernetes source watches (TrafficSplits at `split_version`,
-// unless it is empty: then that CRD is absent).
+// Serves the collection of every kind in the table (TrafficSplits at `split_version`, unless it is
+// empty: then that CRD is absent).
 void ServeAll(FakeApiServer& fake, const std::string& split_version = "v1alpha2");
 
 // Upserts every object of every manifest under `dir` into the fake. Returns how many.

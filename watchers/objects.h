@@ -12,27 +12,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
+#include "watchers/kinds.h"
+
 namespace dest {
-
-// The kinds the service watches. Values are stable (used as array indexes and metric labels).
-enum class Kind : uint8_t {
-  kService = 0,
-  kEndpointSlice,
-  kEndpoints,
-  kPod,
-  kReplicaSet,
-  kJob,
-  kNode,
-  kServiceProfile,
-  kTrafficSplit,
-};
-inline constexpr int kNumKinds = 9;
-
-// "Service", "EndpointSlice", ... as in the `kind` field.
-const char* KindName(Kind kind);
 
 struct OwnerReference {
   std::string api_version;
@@ -69,6 +56,7 @@ struct ServicePort {
 };
 
 struct Service {
+  static constexpr Kind kKind = Kind::kService;
   ObjectMeta meta;
   std::string type = "ClusterIP";  // ClusterIP, NodePort, LoadBalancer, ExternalName
   std::vector<std::string> cluster_ips;  // clusterIPs, or [clusterIP]; "None" dropped
@@ -100,6 +88,7 @@ struct SliceEndpoint {
 };
 
 struct EndpointSlice {
+  static constexpr Kind kKind = Kind::kEndpointSlice;
   ObjectMeta meta;
   std::string service_name;  // label kubernetes.io/service-name
   std::string address_type = "IPv4";  // IPv4, IPv6, FQDN
@@ -121,6 +110,7 @@ struct EndpointSubset {
 };
 
 struct Endpoints {
+  static constexpr Kind kKind = Kind::kEndpoints;
   ObjectMeta meta;
   std::vector<EndpointSubset> subsets;
 };
@@ -144,6 +134,7 @@ struct Container {
 };
 
 struct Pod {
+  static constexpr Kind kKind = Kind::kPod;
   ObjectMeta meta;
   std::string service_account_name;
   bool host_network = false;
@@ -156,12 +147,15 @@ struct Pod {
 
 // ReplicaSets, Jobs and Nodes are read as metadata only.
 struct ReplicaSet {
+  static constexpr Kind kKind = Kind::kReplicaSet;
   ObjectMeta meta;
 };
 struct Job {
+  static constexpr Kind kKind = Kind::kJob;
   ObjectMeta meta;
 };
 struct Node {
+  static constexpr Kind kKind = Kind::kNode;
   ObjectMeta meta;
 };
 
@@ -214,6 +208,7 @@ struct DstOverrideSpec {
 };
 
 struct ServiceProfile {
+  static constexpr Kind kKind = Kind::kServiceProfile;
   ObjectMeta meta;
   std::string api_version;
   std::vector<RouteSpec> routes;
@@ -234,6 +229,7 @@ struct TrafficSplitMatch {
 };
 
 struct TrafficSplit {
+  static constexpr Kind kKind = Kind::kTrafficSplit;
   ObjectMeta meta;
   std::string api_version;  // split.smi-spec.io/v1alpha1 .. v1alpha4
   std::string service;      // spec.service: the apex Service
@@ -248,6 +244,24 @@ using AnyObject =
                  std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
                  std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
                  std::shared_ptr<const TrafficSplit>>;
+
+// The object type of a kind, and the kind of an object type.
+template <Kind K>
+using ObjectOf = std::remove_const_t<
+    typename std::variant_alternative_t<static_cast<size_t>(K), AnyObject>::element_type>;
+template <typename T>
+inline constexpr Kind KindFor = T::kKind;
+
+namespace kinds_internal {
+template <size_t... I>
+constexpr bool VariantFollowsTable(std::index_sequence<I...>) {
+  return ((ObjectOf<static_cast<Kind>(I)>::kKind == static_cast<Kind>(I)) && ...);
+}
+}  // namespace kinds_internal
+static_assert(std::variant_size_v<AnyObject> == kNumKinds,
+              "AnyObject lists one type per row of kKinds (kinds.h)");
+static_assert(kinds_internal::VariantFollowsTable(std::make_index_sequence<kNumKinds>()),
+              "AnyObject's alternative i is the type whose kKind is Kind i");
 
 // The variant index equals the Kind value.
 inline Kind KindOf(const AnyObject& o) { return static_cast<Kind>(o.index()); }

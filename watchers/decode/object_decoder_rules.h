@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -719,32 +720,66 @@ inline std::string_view GroupOf(std::string_view api_version) {
   return slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
 }
 
-struct WatchedKind {
-  std::string_view group;
-  std::string_view kind;
-  Kind value;
-};
-
-// Matched on kind and group; the version is not checked, so objects stored under another version
-// of the same group still decode.
-inline constexpr WatchedKind kWatchedKinds[] = {
-    {"", "Service", Kind::kService},
-    {"discovery.k8s.io", "EndpointSlice", Kind::kEndpointSlice},
-    {"", "Endpoints", Kind::kEndpoints},
-    {"", "Pod", Kind::kPod},
-    {"apps", "ReplicaSet", Kind::kReplicaSet},
-    {"batch", "Job", Kind::kJob},
-    {"", "Node", Kind::kNode},
-    {"linkerd.io", "ServiceProfile", Kind::kServiceProfile},
-    {"split.smi-spec.io", "TrafficSplit", Kind::kTrafficSplit},
-};
-
+// Matched on kind and group (kinds.h); the version is not checked, so objects stored under another
+// version of the same group still decode.
 inline std::optional<Kind> WatchedKindOf(std::string_view api_version, std::string_view kind) {
   const std::string_view group = GroupOf(api_version);
-  for (const WatchedKind& k : kWatchedKinds) {
-    if (k.kind == kind && k.group == group) return k.value;
+  for (const KindInfo& k : kKinds) {
+    if (k.name == kind && k.group == group) return k.kind;
   }
   return std::nullopt;
+}
+
+// The rule of each kind, as one overload set over the object type: one overload per kind with a
+// spec, one shared by the metadata-only kinds (kinds.h). A kind added to kKinds and AnyObject
+// without its rule does not compile (DecodeByKind below).
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<Service>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view) {
+  return DecodeService(d, obj, root);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<EndpointSlice>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view) {
+  return DecodeEndpointSlice(d, obj, root);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<Endpoints>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view) {
+  return DecodeEndpoints(d, obj, root);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<Pod>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view) {
+  return DecodePod(d, obj, root);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<ServiceProfile>, Decoder<N>& d, const N& obj,
+                const Path& root, std::string_view api_version) {
+  return DecodeServiceProfile(d, obj, root, api_version);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<TrafficSplit>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view api_version) {
+  return DecodeTrafficSplit(d, obj, root, api_version);
+}
+template <typename T, DecodeNode N>
+  requires(InfoOf(KindFor<T>).metadata_only)
+auto DecodeKind(std::type_identity<T>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view) {
+  return DecodeMetaOnly<T>(d, obj, root, InfoOf(KindFor<T>).namespaced);
+}
+
+template <DecodeNode N, size_t... I>
+AnyObject DecodeByKind(Kind kind, Decoder<N>& d, const N& obj, const Path& root,
+                       std::string_view api_version, std::index_sequence<I...>) {
+  AnyObject out;
+  (void)((static_cast<size_t>(kind) == I &&
+          (out = DecodeKind(std::type_identity<ObjectOf<static_cast<Kind>(I)>>(), d, obj, root,
+                            api_version),
+           true)) ||
+         ...);
+  return out;
 }
 
 // What metadata-only requests (Accept: ...;as=PartialObjectMetadata) return instead of the kind
@@ -787,36 +822,8 @@ std::optional<AnyObject> DecodeOne(Decoder<N>& d, const N& obj, const Path& root
     skipped = absl::StrCat(api_version, "/", kind);
     return std::nullopt;
   }
-  AnyObject out;
-  switch (*watched) {
-    case Kind::kService:
-      out = DecodeService(d, obj, root);
-      break;
-    case Kind::kEndpointSlice:
-      out = DecodeEndpointSlice(d, obj, root);
-      break;
-    case Kind::kEndpoints:
-      out = DecodeEndpoints(d, obj, root);
-      break;
-    case Kind::kPod:
-      out = DecodePod(d, obj, root);
-      break;
-    case Kind::kReplicaSet:
-      out = DecodeMetaOnly<ReplicaSet>(d, obj, root, /*namespaced=*/true);
-      break;
-    case Kind::kJob:
-      out = DecodeMetaOnly<Job>(d, obj, root, /*namespaced=*/true);
-      break;
-    case Kind::kNode:
-      out = DecodeMetaOnly<Node>(d, obj, root, /*namespaced=*/false);
-      break;
-    case Kind::kServiceProfile:
-      out = DecodeServiceProfile(d, obj, root, api_version);
-      break;
-    case Kind::kTrafficSplit:
-      out = DecodeTrafficSplit(d, obj, root, api_version);
-      break;
-  }
+  AnyObject out = DecodeByKind(*watched, d, obj, root, api_version,
+                                 std::make_index_sequence<kNumKinds>());
   if (!d.ok()) return std::nullopt;
   return out;
 }

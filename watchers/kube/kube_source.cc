@@ -26,34 +26,18 @@ using ResourceSpec = WatchedResource;
 // Lines that are not events, in one watch, before it is abandoned (with backoff).
 constexpr size_t kMaxGarbageLines = 100;
 
+// The rows of kKinds (kinds.h) watched in this endpoint mode, in the table's order.
 std::vector<ResourceSpec> Specs(bool endpoint_slices) {
-  std::vector<ResourceSpec> out = {
-      {Kind::kService, "", "v1", "services", false, false, {}},
-      {Kind::kPod, "", "v1", "pods", false, false, {}},
-      {Kind::kReplicaSet, "apps", "v1", "replicasets", true, false, {}},
-      {Kind::kJob, "batch", "v1", "jobs", true, false, {}},
-      {Kind::kNode, "", "v1", "nodes", true, false, {}},
-      {Kind::kServiceProfile,
-       "linkerd.io",
-       "v1alpha2",
-       "serviceprofiles",
-       false,
-       true,
-       {"v1alpha2"}},
-      {Kind::kTrafficSplit,
-       "split.smi-spec.io",
-       "",
-       "trafficsplits",
-       false,
-       true,
-       {"v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"}},
-  };
-  if (endpoint_slices) {
-    out.insert(
-        out.begin() + 1,
-        {Kind::kEndpointSlice, "discovery.k8s.io", "v1", "endpointslices", false, false, {}});
-  } else {
-    out.insert(out.begin() + 1, {Kind::kEndpoints, "", "v1", "endpoints", false, false, {}});
+  std::vector<ResourceSpec> out;
+  for (const KindInfo& k : kKinds) {
+    if (!WatchedWith(k, endpoint_slices)) continue;
+    ResourceSpec spec{k.kind,         std::string(k.group),
+                      "",             std::string(k.resource),
+                      k.metadata_only, k.optional,
+                      {}};
+    for (std::string_view v : k.Versions()) spec.versions.emplace_back(v);
+    spec.version = spec.versions.front();  // optional kinds replace it by discovery
+    out.push_back(std::move(spec));
   }
   return out;
 }

@@ -43,7 +43,7 @@ namespace dest {
 struct WatchedResource {
   Kind kind;
   std::string group;     // "" for the core group
-  std::string version;   // "" when discovered from the API (TrafficSplit)
+  std::string version;   // the first understood; optional kinds use the discovered one
   std::string resource;  // "services"
   bool metadata_only = false;
   bool optional = false;              // a CRD that may not be installed

@@ -199,7 +199,7 @@ std::vector<std::shared_ptr<const T>> Store::LookupLocked(const Index& index,
   std::vector<std::shared_ptr<const T>> out;
   auto it = index.find(key);
   if (it == index.end()) return out;
-  const ObjectMap& m = objects_[static_cast<int>(KindFor<T>::value)];
+  const ObjectMap& m = objects_[static_cast<int>(KindFor<T>)];
   for (const NsName& nn : it->second) {
     auto o = m.find(nn);
     if (o != m.end()) out.push_back(std::get<std::shared_ptr<const T>>(o->second));

@@ -56,28 +56,6 @@ struct StoreChange {
   std::optional<AnyObject> after;
 };
 
-// Maps a typed object to its Kind.
-template <typename T>
-struct KindFor;
-template <>
-struct KindFor<Service> : std::integral_constant<Kind, Kind::kService> {};
-template <>
-struct KindFor<EndpointSlice> : std::integral_constant<Kind, Kind::kEndpointSlice> {};
-template <>
-struct KindFor<Endpoints> : std::integral_constant<Kind, Kind::kEndpoints> {};
-template <>
-struct KindFor<Pod> : std::integral_constant<Kind, Kind::kPod> {};
-template <>
-struct KindFor<ReplicaSet> : std::integral_constant<Kind, Kind::kReplicaSet> {};
-template <>
-struct KindFor<Job> : std::integral_constant<Kind, Kind::kJob> {};
-template <>
-struct KindFor<Node> : std::integral_constant<Kind, Kind::kNode> {};
-template <>
-struct KindFor<ServiceProfile> : std::integral_constant<Kind, Kind::kServiceProfile> {};
-template <>
-struct KindFor<TrafficSplit> : std::integral_constant<Kind, Kind::kTrafficSplit> {};
-
 class Store {
  public:
   using Listener = std::function<void(const std::vector<StoreChange>&)>;
@@ -107,7 +85,7 @@ class Store {
   std::shared_ptr<const T> Get(const std::string& ns, const std::string& name) const
       ABSL_LOCKS_EXCLUDED(mu_) {
     absl::ReaderMutexLock lock(&mu_);
-    const auto& m = objects_[static_cast<int>(KindFor<T>::value)];
+    const auto& m = objects_[static_cast<int>(KindFor<T>)];
     auto it = m.find(NsName(ns, name));
     if (it == m.end()) return nullptr;
     return std::get<std::shared_ptr<const T>>(it->second);
@@ -118,7 +96,7 @@ class Store {
   std::vector<std::shared_ptr<const T>> List() const ABSL_LOCKS_EXCLUDED(mu_) {
     absl::ReaderMutexLock lock(&mu_);
     std::vector<std::shared_ptr<const T>> out;
-    for (const auto& [k, v] : objects_[static_cast<int>(KindFor<T>::value)]) {
+    for (const auto& [k, v] : objects_[static_cast<int>(KindFor<T>)]) {
       out.push_back(std::get<std::shared_ptr<const T>>(v));
     }
     return out;
