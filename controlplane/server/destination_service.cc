@@ -1,10 +1,11 @@
 #include "controlplane/server/destination_service.h"
 
+#include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "controlplane/server/streams.h"
+#include "controlplane/topics/profile_target.h"
 #include "controlplane/translate/authority.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -190,74 +191,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
     Log(LogLevel::kDebug, "context token ignored: neither JSON nor ns:NAME",
         {{"token", req.context_token()}});
   }
-  // Endpoint profiles: an instance, a pod IP, a host port.
-  auto serve_endpoint = [&](const EndpointProfileKey& k) {
-    auto topic = topics_->AcquireEndpointProfile(k);
-    return Serve(std::make_shared<ProfileStream>(this, topics_, nullptr, topic), *topic);
-  };
-  auto conflict = [&](const std::string& what, const auto& objects) {
-    std::vector<std::string> names;
-    for (const auto& o : objects) names.push_back(o->meta.ns + "/" + o->meta.name);
-    return Reject(
-        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                     absl::StrCat(what, " is claimed by several ", absl::StrJoin(names, ", "))),
-        true);
-  };
-  ProfileKey key;
-  key.port = auth->port;
-  switch (auth->type) {
-    case Authority::Type::kService:
-      key.service = auth->service;
-      key.ns = auth->ns;
-      break;
-    case Authority::Type::kInstance: {
-      EndpointState state = ComputeEndpoints(
-          *store_, EndpointKey{auth->service, auth->ns, auth->port, auth->instance, ""},
-          topics_->options());
-      if (state.addrs.empty()) {
-        return Reject(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                   absl::StrCat("no ready endpoint named \"", auth->instance,
-                                                "\" in Service ", auth->ns, "/", auth->service)),
-                      true);
-      }
-      EndpointProfileKey k;
-      k.mode = EndpointProfileKey::Mode::kInstance;
-      k.port = auth->port;
-      k.service = auth->service;
-      k.ns = auth->ns;
-      k.instance = auth->instance;
-      return serve_endpoint(k);
-    }
-    case Authority::Type::kIp: {
-      auto services = store_->ServicesByClusterIP(auth->ip);
-      if (services.size() > 1) {
-        return conflict(absl::StrCat("IP ", auth->ip, " (as a cluster IP)"), services);
-      }
-      if (services.empty()) {
-        EndpointProfileKey k;
-        k.ip = auth->ip;
-        k.port = auth->port;
-        auto pods = LivePodsAt(*store_, EndpointProfileKey::Mode::kPodIp, auth->ip, auth->port);
-        if (pods.size() > 1) return conflict(absl::StrCat("IP ", auth->ip, " (as a pod IP)"), pods);
-        if (pods.empty()) {
-          auto host =
-              LivePodsAt(*store_, EndpointProfileKey::Mode::kHostPort, auth->ip, auth->port);
-          if (host.size() > 1) {
-            return conflict(absl::StrCat(auth->ip, ":", auth->port, " (as a host port)"), host);
-          }
-          // A host port when a pod exposes it; otherwise the pod IP topic, which serves the
-          // default profile until a pod takes the IP.
-          if (host.size() == 1) k.mode = EndpointProfileKey::Mode::kHostPort;
-        }
-        return serve_endpoint(k);
-      }
-      key.service = services[0]->meta.name;
-      key.ns = services[0]->meta.ns;
-      break;
-    }
+  absl::StatusOr<ProfileTarget> target =
+      ResolveProfileTarget(*store_, *auth, token, topics_->options());
+  if (!target.ok()) {
+    // absl and gRPC status codes have the same values (kNotFound, kFailedPrecondition).
+    return Reject(grpc::Status(static_cast<grpc::StatusCode>(target.status().code()),
+                               std::string(target.status().message())),
+                  true);
   }
-  if (token.ns != key.ns) key.client_ns = token.ns;
-  auto topic = topics_->AcquireProfile(key);
+  if (const auto* k = std::get_if<EndpointProfileKey>(&*target)) {
+    auto topic = topics_->AcquireEndpointProfile(*k);
+    return Serve(std::make_shared<ProfileStream>(this, topics_, nullptr, topic), *topic);
+  }
+  auto topic = topics_->AcquireProfile(std::get<ProfileKey>(*target));
   return Serve(std::make_shared<ProfileStream>(this, topics_, topic, nullptr), *topic);
 }
 

@@ -24,6 +24,7 @@ struct EndpointProfileKey {
   // The registry group: the address, or the Service of an instance.
   dest::GroupKey Group() const;
   std::string ToString() const;
+  bool operator==(const EndpointProfileKey&) const = default;
 };
 
 class EndpointProfileTopic : public Topic<ProfileSnapshot> {

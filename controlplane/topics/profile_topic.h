@@ -25,6 +25,7 @@ struct ProfileKey {
   std::string client_ns;
 
   ServiceRef service_ref() const { return ServiceRef{ns, service}; }
+  bool operator==(const ProfileKey&) const = default;
   std::string ToString() const;
 };
 

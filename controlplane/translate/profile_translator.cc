@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <tuple>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
@@ -272,42 +274,30 @@ absl::Status ValidateSplitWeights(const TrafficSplit& split) {
   return SplitOverrides(split, split.meta.ns, 80, TranslatorOptions{}).status();
 }
 
-pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedServiceProfile* sp,
-                                    const TranslatorOptions& options, ProfileNotes* notes) {
-  pb::DestinationProfile p;
-  const std::string fqdn =
-      ServiceFqdn{ServiceRef{in.service_ns, in.service_name}}.Format(options.cluster_domain);
-  p.set_fully_qualified_name(fqdn);
+namespace {
 
-  // opaque_protocol: the Service's opaque-ports annotation, or the default list.
-  if (in.service) {
-    auto ann = in.service->meta.annotations.find("config.linkerd.io/opaque-ports");
-    if (ann != in.service->meta.annotations.end()) {
-      const Service& svc = *in.service;
-      PortSet ports = PortSet::Parse(
-          ann->second,
-          [&svc](absl::string_view name) -> std::optional<uint32_t> {
-            for (const ServicePort& sp : svc.ports) {
-              if (sp.name == name) return static_cast<uint32_t>(sp.port);
-            }
-            return std::nullopt;
-          },
-          notes ? &notes->warnings : nullptr);
-      p.set_opaque_protocol(ports.Contains(in.port));
-    } else {
-      p.set_opaque_protocol(options.default_opaque_ports.Contains(in.port));
-    }
-  } else {
-    p.set_opaque_protocol(options.default_opaque_ports.Contains(in.port));
-  }
+// opaque_protocol: the Service's opaque-ports annotation, or the default list.
+bool OpaqueProtocol(const ProfileInputs& in, const TranslatorOptions& options,
+                    ProfileNotes* notes) {
+  if (!in.service) return options.default_opaque_ports.Contains(in.port);
+  const Service& svc = *in.service;
+  auto ann = svc.meta.annotations.find("config.linkerd.io/opaque-ports");
+  if (ann == svc.meta.annotations.end()) return options.default_opaque_ports.Contains(in.port);
+  PortSet ports = PortSet::Parse(
+      ann->second,
+      [&svc](absl::string_view name) -> std::optional<uint32_t> {
+        for (const ServicePort& sp : svc.ports) {
+          if (sp.name == name) return static_cast<uint32_t>(sp.port);
+        }
+        return std::nullopt;
+      },
+      notes ? &notes->warnings : nullptr);
+  return ports.Contains(in.port);
+}
 
-  if (sp != nullptr) {
-    for (const pb::Route& r : sp->routes) *p.add_routes() = r;
-    *p.mutable_retry_budget() = sp->retry_budget;
-  } else {
-    *p.mutable_retry_budget() = DefaultRetryBudget();
-  }
-
+// parent_ref: the Service and port asked for; profile_ref: the ServiceProfile in force, if any.
+void SetRefs(const ProfileInputs& in, const TranslatedServiceProfile* sp,
+             pb::DestinationProfile& p) {
   auto* parent = p.mutable_parent_ref()->mutable_resource();
   parent->set_group("core");
   parent->set_kind("Service");
@@ -321,17 +311,21 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
     ref->set_name(in.profile->meta.name);
     ref->set_namespace_(in.profile->meta.ns);
   }
+}
 
-  // dst_overrides: ServiceProfile, else TrafficSplit, else self.
-  if (sp != nullptr && !sp->dst_overrides.empty()) {
-    for (const pb::WeightedDst& d : sp->dst_overrides) *p.add_dst_overrides() = d;
-    if (notes) notes->overrides_source = "serviceprofile";
-    return p;
-  }
-  // Candidate splits: no matches, at least one backend, valid weights. Oldest wins.
-  std::vector<std::pair<const TrafficSplit*, std::vector<pb::WeightedDst>>> candidates;
+struct SplitCandidate {
+  const TrafficSplit* split;
+  std::vector<pb::WeightedDst> dsts;
+};
+
+// The TrafficSplit whose weights apply: among those with no matches, at least one backend and
+// valid weights, the oldest. The others are noted with their reason.
+std::optional<SplitCandidate> ChooseSplit(const ProfileInputs& in, const std::string& fqdn,
+                                          const TranslatorOptions& options,
+                                          ProfileNotes* notes) {
+  std::vector<SplitCandidate> candidates;
   for (const auto& split : in.splits) {
-    std::string id = absl::StrCat(split->meta.ns, "/", split->meta.name);
+    const std::string id = ServiceRef{split->meta.ns, split->meta.name}.ToString();
     if (!split->matches.empty()) {
       if (notes) {
         notes->warnings.push_back(
@@ -349,23 +343,50 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
       }
       continue;
     }
-    candidates.emplace_back(split.get(), *std::move(dsts));
+    candidates.push_back({split.get(), *std::move(dsts)});
   }
-  if (!candidates.empty()) {
-    auto oldest =
-        std::min_element(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
-          return std::tie(a.first->meta.creation_timestamp, a.first->meta.name) <
-                 std::tie(b.first->meta.creation_timestamp, b.first->meta.name);
-        });
-    if (candidates.size() > 1 && notes) {
-      notes->warnings.push_back(absl::StrCat(candidates.size(), " TrafficSplits apply to ", fqdn,
-                                             "; the oldest, ", oldest->first->meta.ns, "/",
-                                             oldest->first->meta.name, ", is used"));
-    }
-    for (auto& d : oldest->second) *p.add_dst_overrides() = std::move(d);
+  if (candidates.empty()) return std::nullopt;
+  auto oldest =
+      std::min_element(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.split->meta.creation_timestamp, a.split->meta.name) <
+               std::tie(b.split->meta.creation_timestamp, b.split->meta.name);
+      });
+  if (candidates.size() > 1 && notes) {
+    notes->warnings.push_back(absl::StrCat(
+        candidates.size(), " TrafficSplits apply to ", fqdn, "; the oldest, ",
+        ServiceRef{oldest->split->meta.ns, oldest->split->meta.name}.ToString(), ", is used"));
+  }
+  return std::move(*oldest);
+}
+
+}  // namespace
+
+pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedServiceProfile* sp,
+                                    const TranslatorOptions& options, ProfileNotes* notes) {
+  pb::DestinationProfile p;
+  const std::string fqdn =
+      ServiceFqdn{ServiceRef{in.service_ns, in.service_name}}.Format(options.cluster_domain);
+  p.set_fully_qualified_name(fqdn);
+  p.set_opaque_protocol(OpaqueProtocol(in, options, notes));
+  if (sp != nullptr) {
+    for (const pb::Route& r : sp->routes) *p.add_routes() = r;
+    *p.mutable_retry_budget() = sp->retry_budget;
+  } else {
+    *p.mutable_retry_budget() = DefaultRetryBudget();
+  }
+  SetRefs(in, sp, p);
+
+  // dst_overrides: ServiceProfile, else TrafficSplit, else self.
+  if (sp != nullptr && !sp->dst_overrides.empty()) {
+    for (const pb::WeightedDst& d : sp->dst_overrides) *p.add_dst_overrides() = d;
+    if (notes) notes->overrides_source = "serviceprofile";
+    return p;
+  }
+  if (std::optional<SplitCandidate> split = ChooseSplit(in, fqdn, options, notes)) {
+    for (auto& d : split->dsts) *p.add_dst_overrides() = std::move(d);
     if (notes) {
       notes->overrides_source = "trafficsplit";
-      notes->split_used = absl::StrCat(oldest->first->meta.ns, "/", oldest->first->meta.name);
+      notes->split_used = ServiceRef{split->split->meta.ns, split->split->meta.name}.ToString();
     }
     return p;
   }

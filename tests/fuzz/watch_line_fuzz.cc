@@ -1,25 +1,26 @@
-// Fuzzes what a watch delivers: one line, parsed as a watch event, its object decoded as the
-// kind of the watch (each watched kind in turn), as the Kubernetes source does.
+// Fuzzes what a watch delivers: one line, parsed as a watch line, an event's object decoded as
+// each watched kind in turn (watchers/kinds.h), as the Kubernetes source does.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <variant>
 
 #include "watchers/decode/json_decoder.h"
+#include "watchers/kinds.h"
 #include "watchers/kube/watch_event.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static simdjson::dom::parser parser;
-  dest::WatchEvent event;
-  if (!dest::ParseWatchLine(parser, std::string_view(reinterpret_cast<const char*>(data), size),
-                            &event)) {
-    return 0;
-  }
-  static constexpr const char* kKinds[][2] = {
-      {"v1", "Service"}, {"discovery.k8s.io/v1", "EndpointSlice"}, {"v1", "Pod"},
-      {"v1", "Node"},    {"linkerd.io/v1alpha2", "ServiceProfile"},
-      {"split.smi-spec.io/v1alpha4", "TrafficSplit"}};
-  for (const auto& [api_version, kind] : kKinds) {
-    (void)dest::DecodeJsonObject(event.object, api_version, kind);
+  const dest::WatchLine line =
+      dest::ParseWatchLine(parser, std::string_view(reinterpret_cast<const char*>(data), size));
+  const auto* event = std::get_if<dest::WatchObject>(&line);
+  if (event == nullptr) return 0;
+  for (const dest::KindInfo& k : dest::kKinds) {
+    const std::string version(k.Versions().front());
+    const std::string api_version =
+        k.group.empty() ? version : std::string(k.group) + "/" + version;
+    (void)dest::DecodeJsonObject(event->object, api_version, std::string(k.name));
   }
   return 0;
 }

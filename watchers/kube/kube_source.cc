@@ -54,15 +54,6 @@ std::string UrlEncode(absl::string_view s) {
   return out;
 }
 
-// The string at a path of keys, or "" when absent or not a string.
-std::string_view StrAt(simdjson::dom::element e, std::initializer_list<const char*> path) {
-  for (const char* key : path) {
-    if (e[key].get(e) != simdjson::SUCCESS) return {};
-  }
-  std::string_view out;
-  if (e.get_string().get(out) != simdjson::SUCCESS) return {};
-  return out;
-}
 
 }  // namespace
 
@@ -207,11 +198,11 @@ class KubernetesSource::Reflector {
     simdjson::dom::array versions;
     if (doc["versions"].get_array().get(versions) == simdjson::SUCCESS) {
       for (simdjson::dom::element v : versions) {
-        std::string_view name = StrAt(v, {"version"});
+        std::string_view name = JsonStringAt(v, {"version"});
         if (!name.empty()) served.emplace_back(name);
       }
     }
-    std::string_view preferred = StrAt(doc, {"preferredVersion", "version"});
+    std::string_view preferred = JsonStringAt(doc, {"preferredVersion", "version"});
     std::string chosen;
     for (const std::string& v : spec_.versions) {  // the preferred one when we understand it
       if (v == preferred) chosen = v;
@@ -298,8 +289,8 @@ class KubernetesSource::Reflector {
         Log(LogLevel::kWarn, "list answer is not JSON", {{"kind", kind_name_}});
         return Result::kError;
       }
-      std::string_view rv = StrAt(doc, {"metadata", "resourceVersion"});
-      std::string_view next = StrAt(doc, {"metadata", "continue"});
+      std::string_view rv = JsonStringAt(doc, {"metadata", "resourceVersion"});
+      std::string_view next = JsonStringAt(doc, {"metadata", "continue"});
       if (cont.empty()) list_rv = std::string(rv);
       cont = std::string(next);
       simdjson::dom::array array;
@@ -339,7 +330,7 @@ class KubernetesSource::Reflector {
   // stored as this kind: counted, logged once per reflector, skipped. Objects without a kind (list
   // items of built-in groups) and metadata-only objects (PartialObjectMetadata) are this kind.
   bool KindMatches(simdjson::dom::element object) {
-    std::string_view kind = StrAt(object, {"kind"});
+    std::string_view kind = JsonStringAt(object, {"kind"});
     if (kind.empty() || kind == kind_name_ ||
         (spec_.metadata_only && kind == "PartialObjectMetadata")) {
       return true;
@@ -355,8 +346,8 @@ class KubernetesSource::Reflector {
 
   void DecodeFailed(simdjson::dom::element object, const absl::Status& why) {
     CountError("decode");
-    std::string_view ns = StrAt(object, {"metadata", "namespace"});
-    std::string_view name = StrAt(object, {"metadata", "name"});
+    std::string_view ns = JsonStringAt(object, {"metadata", "namespace"});
+    std::string_view name = JsonStringAt(object, {"metadata", "name"});
     Log(LogLevel::kWarn, "object rejected (wrong field types); skipped",
         {{"kind", kind_name_},
          {"namespace", std::string(ns)},
@@ -364,84 +355,35 @@ class KubernetesSource::Reflector {
          {"error", why.message()}});
   }
 
+  // What one watch has seen so far.
+  struct WatchState {
+    simdjson::dom::parser parser;
+    size_t lines_seen = 0;
+    size_t garbage = 0;
+    Result result = Result::kOk;  // set when a line ends the watch
+  };
+
   Result Watch() {
     std::uniform_int_distribution<int64_t> pick(
         absl::ToInt64Seconds(src_->options_.watch_timeout_min),
         std::max(absl::ToInt64Seconds(src_->options_.watch_timeout_min),
                  absl::ToInt64Seconds(src_->options_.watch_timeout_max)));
-    int64_t timeout = std::max<int64_t>(1, pick(rng_));
-    std::string path = absl::StrCat(
+    const int64_t timeout = std::max<int64_t>(1, pick(rng_));
+    const std::string path = absl::StrCat(
         Collection(), "?watch=1&allowWatchBookmarks=true&resourceVersion=", UrlEncode(rv_),
         "&timeoutSeconds=", timeout);
-    Result result = Result::kOk;
-    simdjson::dom::parser parser;
-    size_t lines_seen = 0;
-    size_t garbage = 0;
+    WatchState state;
     const absl::Time started = absl::Now();
     auto on_lines = [&](const std::vector<absl::string_view>& lines) {
       std::vector<ObjectEvent> events;
       bool keep_going = true;
       for (absl::string_view line : lines) {
-        ++lines_seen;
-        WatchEvent event;
-        if (!ParseWatchLine(parser, std::string_view(line.data(), line.size()), &event)) {
-          CountError("garbage_line");
-          // Logged once per watch; a stream of garbage ends the watch (with backoff) instead of
-          // being read, and logged, line after line.
-          if (garbage++ == 0) {
-            Log(LogLevel::kWarn, "watch sent a line that is not an event; skipped",
-                {{"kind", kind_name_}, {"line", std::string(line.substr(0, 200))}});
-          }
-          if (garbage > kMaxGarbageLines) {
-            Log(LogLevel::kWarn, "watch sends garbage; reconnecting after a backoff",
-                {{"kind", kind_name_}, {"lines", garbage}});
-            result = Result::kError;
-            keep_going = false;
-            break;
-          }
-          continue;
-        }
-        const std::string_view type = event.type;
-        const simdjson::dom::element object = event.object;
-        std::string_view rv = StrAt(object, {"metadata", "resourceVersion"});
-        if (type == "ERROR") {
-          int64_t code = 0;
-          if (object["code"].get_int64().get(code) != simdjson::SUCCESS) code = 0;
-          std::string_view message = StrAt(object, {"message"});
-          if (code == 410) {
-            result = Result::kGone;
-          } else {
-            CountError(absl::StrCat("watch_error_", code));
-            Log(LogLevel::kWarn, "watch error event",
-                {{"kind", kind_name_}, {"code", code}, {"message", std::string(message)}});
-            result = Result::kError;
-          }
-          keep_going = false;
-          break;
-        }
-        if (type == "BOOKMARK") {
-          if (!rv.empty()) rv_ = std::string(rv);
-          continue;
-        }
-        EventType et;
-        if (type == "ADDED") {
-          et = EventType::kAdded;
-        } else if (type == "MODIFIED") {
-          et = EventType::kModified;
-        } else if (type == "DELETED") {
-          et = EventType::kDeleted;
-        } else {
-          CountError("unknown_event_type");
-          continue;
-        }
-        if (!KindMatches(object)) continue;
-        absl::StatusOr<AnyObject> o = DecodeJsonObject(object, ApiVersion(), kind_name_);
-        if (o.ok()) {
-          events.push_back({et, std::move(*o)});
-        } else {
-          DecodeFailed(object, o.status());
-        }
-        if (!rv.empty()) rv_ = std::string(rv);
+        ++state.lines_seen;
+        const WatchLine parsed =
+            ParseWatchLine(state.parser, std::string_view(line.data(), line.size()));
+        keep_going = std::visit([&](const auto& l) { return OnLine(l, line, state, events); },
+                                parsed);
+        if (!keep_going) break;
       }
       if (!events.empty()) src_->store_->Apply(events);
       return keep_going;
@@ -450,7 +392,64 @@ class KubernetesSource::Reflector {
         src_->client_->Stream(path, Accept(false), absl::Seconds(timeout) + absl::Seconds(30),
                               on_lines, [this] { return Stopped(); });
     if (Stopped()) return Result::kStopped;
-    if (result != Result::kOk) return result;
+    if (state.result != Result::kOk) return state.result;
+    return WatchEnded(r, state.lines_seen, started);
+  }
+
+  // One parsed watch line; false ends the watch (state.result says how).
+  bool OnLine(const WatchObject& l, absl::string_view, WatchState&,
+              std::vector<ObjectEvent>& events) {
+    if (!KindMatches(l.object)) return true;
+    absl::StatusOr<AnyObject> o = DecodeJsonObject(l.object, ApiVersion(), kind_name_);
+    if (o.ok()) {
+      events.push_back({l.type, *std::move(o)});
+    } else {
+      DecodeFailed(l.object, o.status());
+    }
+    if (!l.resource_version.empty()) rv_ = std::string(l.resource_version);
+    return true;
+  }
+  bool OnLine(const WatchBookmark& l, absl::string_view, WatchState&, std::vector<ObjectEvent>&) {
+    if (!l.resource_version.empty()) rv_ = std::string(l.resource_version);
+    return true;
+  }
+  bool OnLine(const WatchError& l, absl::string_view, WatchState& state,
+              std::vector<ObjectEvent>&) {
+    if (l.code == 410) {
+      state.result = Result::kGone;
+      return false;
+    }
+    CountError(absl::StrCat("watch_error_", l.code));
+    Log(LogLevel::kWarn, "watch error event",
+        {{"kind", kind_name_}, {"code", l.code}, {"message", std::string(l.message)}});
+    state.result = Result::kError;
+    return false;
+  }
+  bool OnLine(const WatchUnknownType&, absl::string_view, WatchState&,
+              std::vector<ObjectEvent>&) {
+    CountError("unknown_event_type");
+    return true;
+  }
+  bool OnLine(const WatchGarbage&, absl::string_view line, WatchState& state,
+              std::vector<ObjectEvent>&) {
+    CountError("garbage_line");
+    // Logged once per watch; a stream of garbage ends the watch (with backoff) instead of
+    // being read, and logged, line after line.
+    if (state.garbage++ == 0) {
+      Log(LogLevel::kWarn, "watch sent a line that is not an event; skipped",
+          {{"kind", kind_name_}, {"line", std::string(line.substr(0, 200))}});
+    }
+    if (state.garbage <= kMaxGarbageLines) return true;
+    Log(LogLevel::kWarn, "watch sends garbage; reconnecting after a backoff",
+        {{"kind", kind_name_}, {"lines", state.garbage}});
+    state.result = Result::kError;
+    return false;
+  }
+
+  // How a watch that no line ended has ended: the connection, the HTTP status, or the server
+  // closing it (normal at its timeout; abnormal at once and empty).
+  Result WatchEnded(const absl::StatusOr<KubeClient::Response>& r, size_t lines_seen,
+                    absl::Time started) {
     if (!r.ok()) {
       CountError(ReasonOf(r.status()));
       Log(r.status().code() == absl::StatusCode::kUnavailable ? LogLevel::kInfo : LogLevel::kWarn,

@@ -250,156 +250,181 @@ size_t ManifestsSource::Rescan() {
   {
     absl::MutexLock lock(&mu_);
     if (rescans_ != nullptr) rescans_->Increment();
-    WalkResult walk = DirWalk().Run(options_.dir);
-    if (!walk.root_ok) {
-      // Gone for a moment (renamed, remounted) or unreadable: keep every object; the periodic
-      // rescan of the degraded state picks the directory up when it is back.
-      if (!root_unavailable_) {
-        root_unavailable_ = true;
-        CountLocked(Problem::kUnavailable);
-        Log(LogLevel::kWarn, "manifests directory unavailable; its objects stay in force",
-            {{"dir", options_.dir}, {"files", files_.size()}});
-      }
-      degraded_ = true;
-      if (degraded_gauge_ != nullptr) degraded_gauge_->Set(1);
-      return 0;
-    }
-    if (root_unavailable_) {
-      root_unavailable_ = false;
-      Log(LogLevel::kInfo, "manifests directory available again", {{"dir", options_.dir}});
-    }
-    ReportNewLocked(std::move(walk.unreadable), unreadable_dirs_, Problem::kUnreadableDir,
-                    "manifests subdirectory unreadable; its files' objects stay in force");
-    ReportNewLocked(std::move(walk.cycles), cycles_, Problem::kCycle,
-                    "manifests directory reached again through a link; not read twice");
-    const std::set<std::string>& paths = walk.files;
-    if (inotify_fd_ >= 0) AddWatchesLocked(walk.dirs);
-
-    // Keys whose effective object may have changed, with the effective object before.
-    std::map<ObjectKey, std::optional<AnyObject>> touched;
-    auto touch = [&](const ObjectKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (touched.count(key)) return;
-      const AnyObject* e = EffectiveLocked(key);
-      touched[key] = e ? std::optional<AnyObject>(*e) : std::nullopt;
-    };
-    auto drop_file = [&](const std::string& path, FileState& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      for (const auto& [key, obj] : f.objects) {
-        touch(key);
-        auto& o = owners_[key];
-        o.erase(path);
-        if (o.empty()) owners_.erase(key);
-      }
-      f.objects.clear();
-    };
-
-    // Files that disappeared: their objects go (not those under a directory that could not be
-    // listed: they may well still be there).
-    for (auto it = files_.begin(); it != files_.end();) {
-      if (paths.count(it->first) == 0 && !UnderAny(it->first, unreadable_dirs_)) {
-        drop_file(it->first, it->second);
-        Log(LogLevel::kInfo, "manifest file removed", {{"file", it->first}});
-        it = files_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-
+    const std::optional<std::set<std::string>> paths = WalkLocked();
+    if (!paths) return 0;
+    Touched touched;
+    DropVanishedFilesLocked(*paths, touched);
     bool file_trouble = false;
-    for (const std::string& path : paths) {
-      std::string content;
-      FileState& f = files_[path];
-      const ReadResult read = ReadFile(path, options_.max_file_bytes, &content);
-      if (read == ReadResult::kUnreadable) {
-        // Unreadable, or vanished between the walk and the read: keep what it had; the next
-        // event (or the degraded state's rescan) reads it again.
-        file_trouble = true;
-        if (!f.unreadable) {
-          f.unreadable = true;
-          CountLocked(Problem::kUnreadableFile);
-          Log(LogLevel::kWarn, "manifest file unreadable; its previous objects stay in force",
-              {{"file", path}, {"error", std::strerror(errno)}});
-        }
-        continue;
-      }
-      f.unreadable = false;
-      if (read == ReadResult::kTooLarge) {
-        if (!f.too_large) {
-          f.too_large = true;
-          CountLocked(Problem::kTooLarge);
-          Log(LogLevel::kWarn, "manifest rejected; its previous objects stay in force",
-              {{"file", path},
-               {"error", absl::StrCat("larger than ", options_.max_file_bytes,
-                                      " bytes (-max-manifest-bytes)")}});
-        }
-        continue;
-      }
-      f.too_large = false;
-      if (f.loaded && content == f.content) {
-        f.rejected_content.reset();  // back to the good content: a later rejection is news
-        continue;
-      }
-      if (f.rejected_content && content == *f.rejected_content) continue;  // reported already
-      absl::StatusOr<DecodedManifest> parsed = ParseManifest(path, content);
-      if (!parsed.ok()) {
-        f.rejected_content = content;
-        CountLocked(Problem::kParse);
-        Log(LogLevel::kWarn, "manifest rejected; its previous objects stay in force",
-            {{"file", path}, {"error", parsed.status().message()}});
-        continue;
-      }
-      f.rejected_content.reset();
-      f.loaded = true;
-      f.content = std::move(content);
-      if (!parsed->skipped.empty()) {
-        if (skipped_ != nullptr) skipped_->Increment(static_cast<double>(parsed->skipped.size()));
-        Log(LogLevel::kDebug, "manifest documents skipped",
-            {{"file", path}, {"count", parsed->skipped.size()}, {"first", parsed->skipped[0]}});
-      }
-      drop_file(path, f);
-      for (AnyObject& obj : parsed->objects) {
-        ObjectKey key = KeyOf(obj);
-        touch(key);
-        if (f.objects.count(key)) {
-          Log(LogLevel::kWarn, "object defined twice in one file; the later one wins",
-              {{"file", path},
-               {"kind", KindName(key.kind)},
-               {"namespace", key.ns},
-               {"name", key.name}});
-        }
-        f.objects.insert_or_assign(key, std::move(obj));
-        auto& o = owners_[key];
-        o.insert(path);
-        if (o.size() == 2) {
-          Log(LogLevel::kWarn, "object defined in several files; the last path wins",
-              {{"file", *o.begin()},
-               {"other", *o.rbegin()},
-               {"kind", KindName(key.kind)},
-               {"namespace", key.ns},
-               {"name", key.name}});
-        }
-      }
+    for (const std::string& path : *paths) {
+      if (!LoadFileLocked(path, touched)) file_trouble = true;
     }
     if (files_gauge_ != nullptr) files_gauge_->Set(static_cast<double>(files_.size()));
     const bool degraded = !unreadable_dirs_.empty() || file_trouble;
     degraded_ = degraded;
     if (degraded_gauge_ != nullptr) degraded_gauge_->Set(degraded ? 1 : 0);
-
-    for (const auto& [key, before] : touched) {
-      const AnyObject* after = EffectiveLocked(key);
-      if (after == nullptr) {
-        if (before) events.push_back({EventType::kDeleted, *before});
-      } else if (!before) {
-        events.push_back({EventType::kAdded, *after});
-      } else if (std::visit([](const auto& p) { return static_cast<const void*>(p.get()); },
-                            *before) !=
-                 std::visit([](const auto& p) { return static_cast<const void*>(p.get()); },
-                            *after)) {
-        events.push_back({EventType::kModified, *after});
-      }
-    }
+    events = EventsLocked(touched);
   }
   // Applied outside mu_ so store listeners never run under this source's lock.
   return events.empty() ? 0 : store_->Apply(events);
+}
+
+std::optional<std::set<std::string>> ManifestsSource::WalkLocked() {
+  WalkResult walk = DirWalk().Run(options_.dir);
+  if (!walk.root_ok) {
+    // Gone for a moment (renamed, remounted) or unreadable: keep every object; the periodic
+    // rescan of the degraded state picks the directory up when it is back.
+    if (!root_unavailable_) {
+      root_unavailable_ = true;
+      CountLocked(Problem::kUnavailable);
+      Log(LogLevel::kWarn, "manifests directory unavailable; its objects stay in force",
+          {{"dir", options_.dir}, {"files", files_.size()}});
+    }
+    degraded_ = true;
+    if (degraded_gauge_ != nullptr) degraded_gauge_->Set(1);
+    return std::nullopt;
+  }
+  if (root_unavailable_) {
+    root_unavailable_ = false;
+    Log(LogLevel::kInfo, "manifests directory available again", {{"dir", options_.dir}});
+  }
+  ReportNewLocked(std::move(walk.unreadable), unreadable_dirs_, Problem::kUnreadableDir,
+                  "manifests subdirectory unreadable; its files' objects stay in force");
+  ReportNewLocked(std::move(walk.cycles), cycles_, Problem::kCycle,
+                  "manifests directory reached again through a link; not read twice");
+  if (inotify_fd_ >= 0) AddWatchesLocked(walk.dirs);
+  return std::move(walk.files);
+}
+
+void ManifestsSource::TouchLocked(Touched& touched, const ObjectKey& key) const {
+  if (touched.count(key)) return;
+  const AnyObject* e = EffectiveLocked(key);
+  touched[key] = e ? std::optional<AnyObject>(*e) : std::nullopt;
+}
+
+void ManifestsSource::DropObjectsLocked(Touched& touched, const std::string& path, FileState& f) {
+  for (const auto& [key, obj] : f.objects) {
+    TouchLocked(touched, key);
+    auto& o = owners_[key];
+    o.erase(path);
+    if (o.empty()) owners_.erase(key);
+  }
+  f.objects.clear();
+}
+
+void ManifestsSource::DropVanishedFilesLocked(const std::set<std::string>& paths,
+                                              Touched& touched) {
+  // Not those under a directory that could not be listed: they may well still be there.
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (paths.count(it->first) == 0 && !UnderAny(it->first, unreadable_dirs_)) {
+      DropObjectsLocked(touched, it->first, it->second);
+      Log(LogLevel::kInfo, "manifest file removed", {{"file", it->first}});
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<std::string> ManifestsSource::ReadChangedLocked(const std::string& path,
+                                                              FileState& f, bool& trouble) {
+  std::string content;
+  const ReadResult read = ReadFile(path, options_.max_file_bytes, &content);
+  if (read == ReadResult::kUnreadable) {
+    // Unreadable, or vanished between the walk and the read: keep what it had; the next
+    // event (or the degraded state's rescan) reads it again.
+    trouble = true;
+    if (!f.unreadable) {
+      f.unreadable = true;
+      CountLocked(Problem::kUnreadableFile);
+      Log(LogLevel::kWarn, "manifest file unreadable; its previous objects stay in force",
+          {{"file", path}, {"error", std::strerror(errno)}});
+    }
+    return std::nullopt;
+  }
+  f.unreadable = false;
+  if (read == ReadResult::kTooLarge) {
+    if (!f.too_large) {
+      f.too_large = true;
+      CountLocked(Problem::kTooLarge);
+      Log(LogLevel::kWarn, "manifest rejected; its previous objects stay in force",
+          {{"file", path},
+           {"error", absl::StrCat("larger than ", options_.max_file_bytes,
+                                  " bytes (-max-manifest-bytes)")}});
+    }
+    return std::nullopt;
+  }
+  f.too_large = false;
+  if (f.loaded && content == f.content) {
+    f.rejected_content.reset();  // back to the good content: a later rejection is news
+    return std::nullopt;
+  }
+  if (f.rejected_content && content == *f.rejected_content) return std::nullopt;  // reported
+  return content;
+}
+
+bool ManifestsSource::LoadFileLocked(const std::string& path, Touched& touched) {
+  FileState& f = files_[path];
+  bool trouble = false;
+  std::optional<std::string> content = ReadChangedLocked(path, f, trouble);
+  if (!content) return !trouble;
+  absl::StatusOr<DecodedManifest> parsed = ParseManifest(path, *content);
+  if (!parsed.ok()) {
+    f.rejected_content = std::move(content);
+    CountLocked(Problem::kParse);
+    Log(LogLevel::kWarn, "manifest rejected; its previous objects stay in force",
+        {{"file", path}, {"error", parsed.status().message()}});
+    return true;
+  }
+  f.rejected_content.reset();
+  f.loaded = true;
+  f.content = *std::move(content);
+  if (!parsed->skipped.empty()) {
+    if (skipped_ != nullptr) skipped_->Increment(static_cast<double>(parsed->skipped.size()));
+    Log(LogLevel::kDebug, "manifest documents skipped",
+        {{"file", path}, {"count", parsed->skipped.size()}, {"first", parsed->skipped[0]}});
+  }
+  DropObjectsLocked(touched, path, f);
+  for (AnyObject& obj : parsed->objects) {
+    ObjectKey key = KeyOf(obj);
+    TouchLocked(touched, key);
+    if (f.objects.count(key)) {
+      Log(LogLevel::kWarn, "object defined twice in one file; the later one wins",
+          {{"file", path},
+           {"kind", KindName(key.kind)},
+           {"namespace", key.ns},
+           {"name", key.name}});
+    }
+    f.objects.insert_or_assign(key, std::move(obj));
+    auto& o = owners_[key];
+    o.insert(path);
+    if (o.size() == 2) {
+      Log(LogLevel::kWarn, "object defined in several files; the last path wins",
+          {{"file", *o.begin()},
+           {"other", *o.rbegin()},
+           {"kind", KindName(key.kind)},
+           {"namespace", key.ns},
+           {"name", key.name}});
+    }
+  }
+  return true;
+}
+
+std::vector<ObjectEvent> ManifestsSource::EventsLocked(const Touched& touched) const {
+  auto identity = [](const AnyObject& o) {
+    return std::visit([](const auto& p) { return static_cast<const void*>(p.get()); }, o);
+  };
+  std::vector<ObjectEvent> events;
+  for (const auto& [key, before] : touched) {
+    const AnyObject* after = EffectiveLocked(key);
+    if (after == nullptr) {
+      if (before) events.push_back({EventType::kDeleted, *before});
+    } else if (!before) {
+      events.push_back({EventType::kAdded, *after});
+    } else if (identity(*before) != identity(*after)) {
+      events.push_back({EventType::kModified, *after});
+    }
+  }
+  return events;
 }
 
 void ManifestsSource::ReportNewLocked(std::set<std::string> now, std::set<std::string>& before,

@@ -90,6 +90,27 @@ class ManifestsSource : public Source {
   void ReportNewLocked(std::set<std::string> now, std::set<std::string>& before, Problem problem,
                        const char* message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Rescan's steps. Keys whose effective object may change, with the effective object before.
+  using Touched = std::map<ObjectKey, std::optional<AnyObject>>;
+  // Lists the directory (reporting what cannot be seen, watching what can); nullopt when the
+  // directory itself is unavailable, which keeps every object.
+  std::optional<std::set<std::string>> WalkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TouchLocked(Touched& touched, const ObjectKey& key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropObjectsLocked(Touched& touched, const std::string& path, FileState& f)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropVanishedFilesLocked(const std::set<std::string>& paths, Touched& touched)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The file's content when it is readable, within the size limit and new (not the content loaded
+  // or the content last rejected); `trouble` is set when it could not be read.
+  std::optional<std::string> ReadChangedLocked(const std::string& path, FileState& f,
+                                               bool& trouble) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads, parses and takes in one file's objects; false when it could not be read.
+  bool LoadFileLocked(const std::string& path, Touched& touched)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<ObjectEvent> EventsLocked(const Touched& touched) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   void WatchLoop();
   void AddWatchesLocked(const std::set<std::string>& dirs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The effective object for key: the one from the last file (by path) defining it.
