@@ -146,6 +146,21 @@ absl::StatusOr<std::string> AdminServer::ToListeningPort(const std::string& addr
   return absl::StrCat(host, ":", *port);
 }
 
+namespace {
+
+// The address that reaches a listener bound as `listening` ("host:port"): its host, or loopback
+// when every interface is bound.
+std::string WakeIp(const std::string& listening) {
+  const size_t colon = listening.rfind(':');
+  std::string ip = colon == std::string::npos ? "127.0.0.1" : listening.substr(0, colon);
+  if (!ip.empty() && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+  if (ip == "0.0.0.0") ip = "127.0.0.1";
+  if (ip == "::") ip = "::1";
+  return ip;
+}
+
+}  // namespace
+
 absl::Status AdminServer::Start() {
   InitCivetwebOnce();
   absl::StatusOr<std::string> listening =
@@ -156,19 +171,35 @@ absl::Status AdminServer::Start() {
   if (context_ != nullptr) {
     return absl::FailedPreconditionError("admin server already started");
   }
+  absl::StatusOr<mg_context*> context = StartCivetweb(*listening);
+  if (!context.ok()) return context.status();
+  mg_server_port ports[4];
+  const int num_ports = mg_get_server_ports(*context, 4, ports);
+  if (num_ports < 1) {
+    mg_stop(*context);
+    return absl::InternalError(
+        absl::StrCat("admin server on \"", options_.addr, "\": cannot read the bound port"));
+  }
+  context_ = *context;
+  port_ = ports[0].port;
+  wake_ip_ = WakeIp(*listening);
+  Log(LogLevel::kInfo, "admin server listening", {{"addr", options_.addr}, {"port", port_}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<mg_context*> AdminServer::StartCivetweb(const std::string& listening) {
   {
     absl::MutexLock log_lock(&log_mu_);
     capturing_log_ = true;
     captured_log_.clear();
   }
-
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.begin_request = &AdminServer::HandleRequest;
   callbacks.log_message = &AdminServer::HandleLogMessage;
   // clang-format off
   const char* config[] = {
-      "listening_ports", listening->c_str(),
+      "listening_ports", listening.c_str(),
       // Probes must answer under idle or slow (slowloris) connections: each such connection
       // holds a worker until request_timeout_ms, so there are many workers and the timeout is
       // short (a probe or a scrape sends its request at once; it also bounds each write). With
@@ -215,26 +246,7 @@ absl::Status AdminServer::Start() {
   for (const std::string& line : civetweb_log) {
     Log(LogLevel::kWarn, "admin server", {{"civetweb", line}});
   }
-
-  mg_server_port ports[4];
-  const int num_ports = mg_get_server_ports(context, 4, ports);
-  if (num_ports < 1) {
-    mg_stop(context);
-    return absl::InternalError(
-        absl::StrCat("admin server on \"", options_.addr, "\": cannot read the bound port"));
-  }
-  context_ = context;
-  port_ = ports[0].port;
-  // The host part of the listening spec, or loopback when every interface is bound.
-  const size_t colon = listening->rfind(':');
-  wake_ip_ = colon == std::string::npos ? "127.0.0.1" : listening->substr(0, colon);
-  if (!wake_ip_.empty() && wake_ip_.front() == '[') {
-    wake_ip_ = wake_ip_.substr(1, wake_ip_.size() - 2);
-  }
-  if (wake_ip_ == "0.0.0.0") wake_ip_ = "127.0.0.1";
-  if (wake_ip_ == "::") wake_ip_ = "::1";
-  Log(LogLevel::kInfo, "admin server listening", {{"addr", options_.addr}, {"port", port_}});
-  return absl::OkStatus();
+  return context;
 }
 
 int AdminServer::port() const {

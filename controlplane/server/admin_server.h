@@ -65,6 +65,9 @@ class AdminServer {
   static absl::StatusOr<std::string> ToListeningPort(const std::string& addr, bool ipv6_supported);
 
  private:
+  // Starts civetweb on `listening`; its log lines explain a failure, or are logged as warnings.
+  absl::StatusOr<mg_context*> StartCivetweb(const std::string& listening)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // civetweb callbacks (C linkage-compatible static functions; `user_data` is the server).
   static int HandleRequest(mg_connection* conn);
   static int HandleLogMessage(const mg_connection* conn, const char* message);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <set>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
@@ -101,95 +102,90 @@ size_t Store::Apply(const std::vector<ObjectEvent>& batch) {
   return changes.size();
 }
 
+void Store::UpdateIndex(Index& index, const std::string& key, const NsName& value, bool add) {
+  if (add) {
+    index[key].insert(value);
+    return;
+  }
+  auto it = index.find(key);
+  if (it == index.end()) return;
+  it->second.erase(value);
+  if (it->second.empty()) index.erase(it);
+}
+
+namespace {
+
+// The Pod a targetRef names, as "ns/name" (the referring object's namespace when it has none).
+std::optional<std::string> PodRef(const std::optional<ObjectReference>& ref,
+                                  const std::string& ns) {
+  if (!ref || ref->kind != "Pod") return std::nullopt;
+  return ServiceRef{ref->ns.empty() ? ns : ref->ns, ref->name}.ToString();
+}
+
+}  // namespace
+
 void Store::IndexLocked(const AnyObject& o, bool add) {
-  auto update = [add](Index& index, const std::string& key, const NsName& value) {
-    if (add) {
-      index[key].insert(value);
-      return;
-    }
-    auto it = index.find(key);
-    if (it == index.end()) return;
-    it->second.erase(value);
-    if (it->second.empty()) index.erase(it);
-  };
   const ObjectMeta& meta = MetaOf(o);
-  NsName self(meta.ns, meta.name);
-  switch (KindOf(o)) {
-    case Kind::kEndpointSlice: {
-      const auto& s = std::get<std::shared_ptr<const EndpointSlice>>(o);
-      if (!s->service_name.empty()) {
-        update(slices_by_service_, ServiceRef{meta.ns, s->service_name}.ToString(), self);
+  const NsName self(meta.ns, meta.name);
+  std::visit([&](const auto& object) { IndexKindLocked(*object, self, add); }, o);
+}
+
+void Store::IndexKindLocked(const EndpointSlice& s, const NsName& self, bool add) {
+  if (!s.service_name.empty()) {
+    UpdateIndex(slices_by_service_, ServiceRef{s.meta.ns, s.service_name}.ToString(), self, add);
+  }
+  std::set<std::string> pods;
+  for (const SliceEndpoint& ep : s.endpoints) {
+    if (auto pod = PodRef(ep.target_ref, s.meta.ns)) pods.insert(*std::move(pod));
+  }
+  for (const std::string& pod : pods) UpdateIndex(slices_by_pod_, pod, self, add);
+}
+
+void Store::IndexKindLocked(const Endpoints& e, const NsName& self, bool add) {
+  std::set<std::string> pods;
+  for (const EndpointSubset& subset : e.subsets) {
+    for (const auto* list : {&subset.addresses, &subset.not_ready_addresses}) {
+      for (const EndpointAddress& a : *list) {
+        if (auto pod = PodRef(a.target_ref, e.meta.ns)) pods.insert(*std::move(pod));
       }
-      std::set<std::string> pods;
-      for (const SliceEndpoint& ep : s->endpoints) {
-        if (ep.target_ref && ep.target_ref->kind == "Pod") {
-          pods.insert(ServiceRef{ep.target_ref->ns.empty() ? meta.ns : ep.target_ref->ns,
-                                 ep.target_ref->name}
-                          .ToString());
-        }
-      }
-      for (const std::string& pod : pods) update(slices_by_pod_, pod, self);
-      break;
     }
-    case Kind::kEndpoints: {
-      const auto& e = std::get<std::shared_ptr<const Endpoints>>(o);
-      std::set<std::string> pods;
-      for (const EndpointSubset& subset : e->subsets) {
-        for (const auto* list : {&subset.addresses, &subset.not_ready_addresses}) {
-          for (const EndpointAddress& a : *list) {
-            if (a.target_ref && a.target_ref->kind == "Pod") {
-              pods.insert(ServiceRef{a.target_ref->ns.empty() ? meta.ns : a.target_ref->ns,
-                                     a.target_ref->name}
-                              .ToString());
-            }
-          }
-        }
-      }
-      for (const std::string& pod : pods) update(endpoints_by_pod_, pod, self);
-      break;
+  }
+  for (const std::string& pod : pods) UpdateIndex(endpoints_by_pod_, pod, self, add);
+}
+
+void Store::IndexKindLocked(const TrafficSplit& s, const NsName& self, bool add) {
+  if (!s.service.empty()) {
+    UpdateIndex(splits_by_service_, ServiceRef{s.meta.ns, s.service}.ToString(), self, add);
+  }
+}
+
+void Store::IndexKindLocked(const Service& s, const NsName& self, bool add) {
+  for (const std::string& ip : s.cluster_ips) {
+    std::string c = CanonicalIp(ip);
+    if (!c.empty()) UpdateIndex(services_by_ip_, c, self, add);
+  }
+}
+
+void Store::IndexKindLocked(const Pod& p, const NsName& self, bool add) {
+  if (!p.host_network) {
+    for (const std::string& ip : p.pod_ips) {
+      std::string c = CanonicalIp(ip);
+      if (!c.empty()) UpdateIndex(pods_by_ip_, c, self, add);
     }
-    case Kind::kTrafficSplit: {
-      const auto& s = std::get<std::shared_ptr<const TrafficSplit>>(o);
-      if (!s->service.empty()) {
-        update(splits_by_service_, ServiceRef{meta.ns, s->service}.ToString(), self);
-      }
-      break;
+  }
+  for (const OwnerReference& owner : p.meta.owner_references) {
+    UpdateIndex(pods_by_owner_, ServiceRef{p.meta.ns, owner.name}.ToString(), self, add);
+  }
+  const std::string host = CanonicalIp(p.host_ip);
+  if (host.empty()) return;
+  for (const Container& c : p.containers) {
+    for (const ContainerPort& port : c.ports) {
+      // Host-network pods expose their container ports on the host (the API server defaults
+      // hostPort to containerPort for them; manifests may omit it).
+      int32_t hp =
+          port.host_port > 0 ? port.host_port : (p.host_network ? port.container_port : 0);
+      if (hp > 0) UpdateIndex(pods_by_host_port_, absl::StrCat(host, ":", hp), self, add);
     }
-    case Kind::kService: {
-      const auto& s = std::get<std::shared_ptr<const Service>>(o);
-      for (const std::string& ip : s->cluster_ips) {
-        std::string c = CanonicalIp(ip);
-        if (!c.empty()) update(services_by_ip_, c, self);
-      }
-      break;
-    }
-    case Kind::kPod: {
-      const auto& p = std::get<std::shared_ptr<const Pod>>(o);
-      if (!p->host_network) {
-        for (const std::string& ip : p->pod_ips) {
-          std::string c = CanonicalIp(ip);
-          if (!c.empty()) update(pods_by_ip_, c, self);
-        }
-      }
-      for (const OwnerReference& owner : p->meta.owner_references) {
-        update(pods_by_owner_, ServiceRef{meta.ns, owner.name}.ToString(), self);
-      }
-      std::string host = CanonicalIp(p->host_ip);
-      if (!host.empty()) {
-        for (const Container& c : p->containers) {
-          for (const ContainerPort& port : c.ports) {
-            // Host-network pods expose their container ports on the host (the API server
-            // defaults hostPort to containerPort for them; manifests may omit it).
-            int32_t hp = port.host_port > 0 ? port.host_port
-                                            : (p->host_network ? port.container_port : 0);
-            if (hp > 0) update(pods_by_host_port_, absl::StrCat(host, ":", hp), self);
-          }
-        }
-      }
-      break;
-    }
-    default:
-      break;
   }
 }
 

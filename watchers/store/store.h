@@ -140,7 +140,21 @@ class Store {
   using ObjectMap = std::map<NsName, AnyObject>;
   using Index = absl::flat_hash_map<std::string, std::set<NsName>>;
 
+  static void UpdateIndex(Index& index, const std::string& key, const NsName& value, bool add);
+  // Adds an object to (or removes it from) the indexes of its kind.
   void IndexLocked(const AnyObject& o, bool add) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const EndpointSlice& s, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const Endpoints& e, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const TrafficSplit& s, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const Service& s, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const Pod& p, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  template <typename T>  // the kinds found only by name
+  void IndexKindLocked(const T&, const NsName&, bool) {}
   template <typename T>
   std::vector<std::shared_ptr<const T>> LookupLocked(const Index& index,
                                                      const std::string& key) const
