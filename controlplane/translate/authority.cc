@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "simdjson.h"
 #include "watchers/store/store.h"
 
@@ -52,64 +53,43 @@ std::string Authority::Fqdn(absl::string_view cluster_domain) const {
   return ServiceFqdn{ServiceRef{ns, service}}.Format(cluster_domain);
 }
 
-absl::StatusOr<Authority> ParseAuthority(absl::string_view authority,
-                                         absl::string_view cluster_domain) {
-  Authority out;
-  if (authority.empty()) return Invalid(authority, "empty");
-  absl::string_view host = authority;
-  absl::string_view port_text;
-  bool bracketed = false;
-  if (host.front() == '[') {
-    size_t close = host.find(']');
+namespace {
+
+struct HostPort {
+  absl::string_view host;
+  absl::string_view port;  // empty when absent
+  bool bracketed = false;  // [host]: an IPv6 address
+};
+
+absl::StatusOr<HostPort> SplitHostPort(absl::string_view authority) {
+  HostPort out{authority, {}, false};
+  if (authority.front() == '[') {
+    size_t close = authority.find(']');
     if (close == absl::string_view::npos) return Invalid(authority, "unterminated '['");
-    absl::string_view rest = host.substr(close + 1);
-    host = host.substr(1, close - 1);
-    bracketed = true;
+    absl::string_view rest = authority.substr(close + 1);
+    out.host = authority.substr(1, close - 1);
+    out.bracketed = true;
     if (!rest.empty()) {
       if (rest.front() != ':') return Invalid(authority, "unexpected text after ']'");
-      port_text = rest.substr(1);
-      if (port_text.empty()) return Invalid(authority, "empty port");
+      out.port = rest.substr(1);
+      if (out.port.empty()) return Invalid(authority, "empty port");
     }
-  } else {
-    size_t colon = host.rfind(':');
-    if (colon != absl::string_view::npos) {
-      if (host.find(':') != colon) {
-        return Invalid(authority, "IPv6 addresses must be written in brackets");
-      }
-      port_text = host.substr(colon + 1);
-      host = host.substr(0, colon);
-      if (port_text.empty()) return Invalid(authority, "empty port");
-    }
-  }
-  if (!port_text.empty()) {
-    uint32_t port = 0;
-    bool digits = absl::c_all_of(port_text, [](char c) { return absl::ascii_isdigit(c); });
-    if (!digits || !absl::SimpleAtoi(port_text, &port) || port < 1 || port > 65535) {
-      return Invalid(authority, absl::StrCat("port \"", port_text, "\" is not in 1..65535"));
-    }
-    out.port = port;
-  }
-  if (host.empty()) return Invalid(authority, "empty host");
-
-  if (bracketed) {
-    std::string ip = CanonicalIp(host);
-    if (ip.empty() || ip.find(':') == std::string::npos) {
-      return Invalid(authority, "not an IPv6 address inside brackets");
-    }
-    out.type = Authority::Type::kIp;
-    out.ip = std::move(ip);
     return out;
   }
-  {
-    in_addr v4;
-    std::string h(host);
-    if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
-      out.type = Authority::Type::kIp;
-      out.ip = CanonicalIp(h);
-      return out;
-    }
+  size_t colon = authority.rfind(':');
+  if (colon == absl::string_view::npos) return out;
+  if (authority.find(':') != colon) {
+    return Invalid(authority, "IPv6 addresses must be written in brackets");
   }
+  out.port = authority.substr(colon + 1);
+  out.host = authority.substr(0, colon);
+  if (out.port.empty()) return Invalid(authority, "empty port");
+  return out;
+}
 
+// Sets out.type, and the names, from a host that is not an IP address.
+absl::Status ParseServiceName(absl::string_view authority, absl::string_view host,
+                              absl::string_view cluster_domain, Authority& out) {
   std::string name = absl::AsciiStrToLower(host);
   if (absl::EndsWith(name, ".")) name.pop_back();
   std::string cd = absl::AsciiStrToLower(cluster_domain);
@@ -137,6 +117,43 @@ absl::StatusOr<Authority> ParseAuthority(absl::string_view authority,
   } else {
     return Invalid(authority, absl::StrCat("want svc.ns", suffix, " or instance.svc.ns", suffix));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Authority> ParseAuthority(absl::string_view authority,
+                                         absl::string_view cluster_domain) {
+  if (authority.empty()) return Invalid(authority, "empty");
+  absl::StatusOr<HostPort> hp = SplitHostPort(authority);
+  if (!hp.ok()) return hp.status();
+  Authority out;
+  if (!hp->port.empty()) {
+    uint32_t port = 0;
+    bool digits = absl::c_all_of(hp->port, [](char c) { return absl::ascii_isdigit(c); });
+    if (!digits || !absl::SimpleAtoi(hp->port, &port) || port < 1 || port > 65535) {
+      return Invalid(authority, absl::StrCat("port \"", hp->port, "\" is not in 1..65535"));
+    }
+    out.port = port;
+  }
+  if (hp->host.empty()) return Invalid(authority, "empty host");
+  if (hp->bracketed) {
+    std::string ip = CanonicalIp(hp->host);
+    if (ip.empty() || ip.find(':') == std::string::npos) {
+      return Invalid(authority, "not an IPv6 address inside brackets");
+    }
+    out.type = Authority::Type::kIp;
+    out.ip = std::move(ip);
+    return out;
+  }
+  in_addr v4;
+  const std::string h(hp->host);
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    out.type = Authority::Type::kIp;
+    out.ip = CanonicalIp(h);
+    return out;
+  }
+  RETURN_IF_ERROR(ParseServiceName(authority, hp->host, cluster_domain, out));
   return out;
 }
 

@@ -202,6 +202,92 @@ pb::DestinationProfile BuildEndpointProfile(const Store& store, const std::strin
   return p;
 }
 
+namespace {
+
+// What one request selects among a Service's endpoints, and how it finds their ports.
+class Selection {
+ public:
+  Selection(const Store& store, const EndpointKey& key, const Service& svc)
+      : store_(store), key_(key) {
+    for (const ServicePort& p : svc.ports) {  // the Service port the request names, if any
+      if (static_cast<uint32_t>(p.port) == key.port) {
+        svc_port_ = &p;
+        break;
+      }
+    }
+    if (svc_port_ != nullptr && !svc_port_->target_port.is_int) {
+      target_name_ = svc_port_->target_port.str_value;
+    }
+  }
+
+  // The ready endpoints of the Service's EndpointSlices. `slices` keeps them (and so the
+  // SliceEndpoint pointers of the candidates) alive.
+  std::vector<Candidate> FromSlices(std::vector<std::shared_ptr<const EndpointSlice>>& slices) {
+    std::vector<Candidate> out;
+    slices = store_.SlicesForService(key_.ns, key_.service);
+    for (const auto& slice : slices) {
+      if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
+      std::optional<uint32_t> port = ResolvePort(svc_port_, key_.port, slice->ports);
+      for (const SliceEndpoint& ep : slice->endpoints) {
+        if (ep.ready.has_value() && !*ep.ready) continue;
+        if (!Wanted(ep.hostname)) continue;
+        auto pod = PodOf(store_, ep.target_ref, key_.ns);
+        for (const std::string& addr : ep.addresses) Add(out, addr, port, pod, &ep);
+      }
+    }
+    return out;
+  }
+
+  // The ready addresses of the Service's Endpoints (never notReadyAddresses).
+  std::vector<Candidate> FromEndpoints() {
+    std::vector<Candidate> out;
+    auto eps = store_.Get<Endpoints>(key_.ns, key_.service);
+    if (eps == nullptr) return out;
+    for (const EndpointSubset& subset : eps->subsets) {
+      std::optional<uint32_t> port = ResolvePort(svc_port_, key_.port, subset.ports);
+      for (const EndpointAddress& a : subset.addresses) {
+        if (!Wanted(a.hostname)) continue;
+        Add(out, a.ip, port, PodOf(store_, a.target_ref, key_.ns), nullptr);
+      }
+    }
+    return out;
+  }
+
+ private:
+  bool Wanted(const std::string& hostname) const {
+    return key_.instance.empty() || absl::AsciiStrToLower(hostname) == key_.instance;
+  }
+  void Add(std::vector<Candidate>& out, const std::string& addr, std::optional<uint32_t> port,
+           std::shared_ptr<const Pod> pod, const SliceEndpoint* sep) const {
+    if (!port && pod) port = ContainerPortByName(*pod, target_name_);
+    if (!port) return;
+    std::string ip = CanonicalIp(addr);
+    if (ip.empty()) return;
+    out.push_back({std::move(ip), *port, std::move(pod), sep});
+  }
+
+  const Store& store_;
+  const EndpointKey& key_;
+  const ServicePort* svc_port_ = nullptr;
+  std::string target_name_;  // the Service port's named targetPort, if it has one
+};
+
+// Topology: only when every endpoint carries zone hints and some are hinted for this zone.
+void KeepZone(std::vector<Candidate>& candidates, const std::string& zone) {
+  if (zone.empty() || candidates.empty()) return;
+  const bool all_hinted = absl::c_all_of(candidates, [](const Candidate& c) {
+    return c.slice_endpoint != nullptr && c.slice_endpoint->has_hints;
+  });
+  if (!all_hinted) return;
+  std::vector<Candidate> in_zone;
+  for (const Candidate& c : candidates) {
+    if (absl::c_linear_search(c.slice_endpoint->hint_zones, zone)) in_zone.push_back(c);
+  }
+  if (!in_zone.empty()) candidates = std::move(in_zone);
+}
+
+}  // namespace
+
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
                                const TranslatorOptions& options) {
   EndpointState state;
@@ -210,67 +296,11 @@ EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
   state.exists = true;
   if (svc->type == "ExternalName") return state;
 
-  // The Service port the request names, if any.
-  const ServicePort* svc_port = nullptr;
-  for (const ServicePort& p : svc->ports) {
-    if (static_cast<uint32_t>(p.port) == key.port) {
-      svc_port = &p;
-      break;
-    }
-  }
-  const std::string target_name =
-      svc_port != nullptr && !svc_port->target_port.is_int ? svc_port->target_port.str_value : "";
-  auto wanted = [&key](const std::string& hostname) {
-    return key.instance.empty() || absl::AsciiStrToLower(hostname) == key.instance;
-  };
-
-  std::vector<Candidate> candidates;
-  // Keeps slices (and so SliceEndpoint pointers) alive while candidates refer to them.
-  std::vector<std::shared_ptr<const EndpointSlice>> slices;
-  auto add = [&](const std::string& addr, std::optional<uint32_t> port,
-                 std::shared_ptr<const Pod> pod, const SliceEndpoint* sep) {
-    if (!port && pod) port = ContainerPortByName(*pod, target_name);
-    if (!port) return;
-    std::string ip = CanonicalIp(addr);
-    if (ip.empty()) return;
-    candidates.push_back({std::move(ip), *port, std::move(pod), sep});
-  };
-  if (options.endpoint_slices) {
-    slices = store.SlicesForService(key.ns, key.service);
-    for (const auto& slice : slices) {
-      if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
-      std::optional<uint32_t> port = ResolvePort(svc_port, key.port, slice->ports);
-      for (const SliceEndpoint& ep : slice->endpoints) {
-        if (ep.ready.has_value() && !*ep.ready) continue;
-        if (!wanted(ep.hostname)) continue;
-        auto pod = PodOf(store, ep.target_ref, key.ns);
-        for (const std::string& addr : ep.addresses) add(addr, port, pod, &ep);
-      }
-    }
-  } else if (auto eps = store.Get<Endpoints>(key.ns, key.service)) {
-    for (const EndpointSubset& subset : eps->subsets) {
-      std::optional<uint32_t> port = ResolvePort(svc_port, key.port, subset.ports);
-      for (const EndpointAddress& a : subset.addresses) {  // never notReadyAddresses
-        if (!wanted(a.hostname)) continue;
-        add(a.ip, port, PodOf(store, a.target_ref, key.ns), nullptr);
-      }
-    }
-  }
-
-  // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
-  if (!key.zone.empty() && !candidates.empty()) {
-    bool all_hinted = absl::c_all_of(candidates, [](const Candidate& c) {
-      return c.slice_endpoint != nullptr && c.slice_endpoint->has_hints;
-    });
-    if (all_hinted) {
-      std::vector<Candidate> in_zone;
-      for (const Candidate& c : candidates) {
-        if (absl::c_linear_search(c.slice_endpoint->hint_zones, key.zone)) in_zone.push_back(c);
-      }
-      if (!in_zone.empty()) candidates = std::move(in_zone);
-    }
-  }
-
+  Selection selection(store, key, *svc);
+  std::vector<std::shared_ptr<const EndpointSlice>> slices;  // alive while candidates point in
+  std::vector<Candidate> candidates =
+      options.endpoint_slices ? selection.FromSlices(slices) : selection.FromEndpoints();
+  KeepZone(candidates, key.zone);
   for (const Candidate& c : candidates) {
     std::string id = c.ip.find(':') == std::string::npos ? absl::StrCat(c.ip, ":", c.port)
                                                          : absl::StrCat("[", c.ip, "]:", c.port);

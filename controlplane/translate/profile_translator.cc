@@ -165,74 +165,91 @@ absl::StatusOr<uint32_t> WireWeight(absl::string_view quantity) {
   return static_cast<uint32_t>(milli * 10);
 }
 
+namespace {
+
+absl::StatusOr<pb::Route> TranslateRoute(const RouteSpec& r, const std::string& path) {
+  if (r.name.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".name: empty"));
+  if (!r.condition) return absl::InvalidArgumentError(absl::StrCat(path, ".condition: missing"));
+  pb::Route route;
+  RETURN_IF_ERROR(
+      TranslateRequestMatch(*r.condition, path + ".condition", route.mutable_condition()));
+  for (size_t j = 0; j < r.response_classes.size(); ++j) {
+    const ResponseClassSpec& rc = r.response_classes[j];
+    std::string rc_path = absl::StrCat(path, ".responseClasses[", j, "]");
+    if (!rc.condition) {
+      return absl::InvalidArgumentError(absl::StrCat(rc_path, ".condition: missing"));
+    }
+    pb::ResponseClass* c = route.add_response_classes();
+    RETURN_IF_ERROR(
+        TranslateResponseMatch(*rc.condition, rc_path + ".condition", c->mutable_condition()));
+    c->set_is_failure(rc.is_failure);
+  }
+  (*route.mutable_metrics_labels())["route"] = r.name;
+  route.set_is_retryable(r.is_retryable);
+  if (r.timeout && !r.timeout->empty()) {
+    absl::StatusOr<absl::Duration> d = ParseGoDuration(*r.timeout);
+    if (!d.ok()) return At(path + ".timeout", d.status());
+    if (*d < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".timeout: negative"));
+    }
+    SetDuration(*d, route.mutable_timeout());
+  }
+  return route;
+}
+
+absl::StatusOr<pb::RetryBudget> TranslateRetryBudget(const RetryBudgetSpec& b) {
+  if (!(b.retry_ratio >= 0) || b.retry_ratio > std::numeric_limits<float>::max()) {
+    return absl::InvalidArgumentError("spec.retryBudget.retryRatio: must be a number >= 0");
+  }
+  if (b.min_retries_per_second < 0 ||
+      b.min_retries_per_second > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(
+        "spec.retryBudget.minRetriesPerSecond: must be in 0..4294967295");
+  }
+  absl::StatusOr<absl::Duration> ttl = ParseGoDuration(b.ttl);
+  if (!ttl.ok()) return At("spec.retryBudget.ttl", ttl.status());
+  if (*ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("spec.retryBudget.ttl: negative");
+  }
+  pb::RetryBudget out;
+  out.set_retry_ratio(static_cast<float>(b.retry_ratio));
+  out.set_min_retries_per_second(static_cast<uint32_t>(b.min_retries_per_second));
+  SetDuration(*ttl, out.mutable_ttl());
+  return out;
+}
+
+absl::StatusOr<pb::WeightedDst> TranslateOverride(const DstOverrideSpec& o, const std::string& path,
+                                                  uint32_t port) {
+  if (o.authority.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".authority: empty"));
+  }
+  absl::StatusOr<uint32_t> w = WireWeight(o.weight);
+  if (!w.ok()) return At(path + ".weight", w.status());
+  pb::WeightedDst d;
+  d.set_authority(WithPort(o.authority, port));
+  d.set_weight(*w);
+  return d;
+}
+
+}  // namespace
+
 absl::StatusOr<TranslatedServiceProfile> TranslateServiceProfile(const ServiceProfile& sp,
                                                                  uint32_t port) {
   TranslatedServiceProfile out;
   for (size_t i = 0; i < sp.routes.size(); ++i) {
-    const RouteSpec& r = sp.routes[i];
-    std::string path = absl::StrCat("spec.routes[", i, "]");
-    if (r.name.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".name: empty"));
-    if (!r.condition) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ".condition: missing"));
-    }
-    pb::Route route;
-    RETURN_IF_ERROR(
-        TranslateRequestMatch(*r.condition, path + ".condition", route.mutable_condition()));
-    for (size_t j = 0; j < r.response_classes.size(); ++j) {
-      const ResponseClassSpec& rc = r.response_classes[j];
-      std::string rc_path = absl::StrCat(path, ".responseClasses[", j, "]");
-      if (!rc.condition) {
-        return absl::InvalidArgumentError(absl::StrCat(rc_path, ".condition: missing"));
-      }
-      pb::ResponseClass* c = route.add_response_classes();
-      RETURN_IF_ERROR(
-          TranslateResponseMatch(*rc.condition, rc_path + ".condition", c->mutable_condition()));
-      c->set_is_failure(rc.is_failure);
-    }
-    (*route.mutable_metrics_labels())["route"] = r.name;
-    route.set_is_retryable(r.is_retryable);
-    if (r.timeout && !r.timeout->empty()) {
-      absl::StatusOr<absl::Duration> d = ParseGoDuration(*r.timeout);
-      if (!d.ok()) return At(path + ".timeout", d.status());
-      if (*d < absl::ZeroDuration()) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ".timeout: negative"));
-      }
-      SetDuration(*d, route.mutable_timeout());
-    }
+    ASSIGN_OR_RETURN(pb::Route route,
+                     TranslateRoute(sp.routes[i], absl::StrCat("spec.routes[", i, "]")));
     out.routes.push_back(std::move(route));
   }
   if (sp.retry_budget) {
-    const RetryBudgetSpec& b = *sp.retry_budget;
-    if (!(b.retry_ratio >= 0) || b.retry_ratio > std::numeric_limits<float>::max()) {
-      return absl::InvalidArgumentError("spec.retryBudget.retryRatio: must be a number >= 0");
-    }
-    if (b.min_retries_per_second < 0 ||
-        b.min_retries_per_second > std::numeric_limits<uint32_t>::max()) {
-      return absl::InvalidArgumentError(
-          "spec.retryBudget.minRetriesPerSecond: must be in 0..4294967295");
-    }
-    absl::StatusOr<absl::Duration> ttl = ParseGoDuration(b.ttl);
-    if (!ttl.ok()) return At("spec.retryBudget.ttl", ttl.status());
-    if (*ttl < absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("spec.retryBudget.ttl: negative");
-    }
-    out.retry_budget.set_retry_ratio(static_cast<float>(b.retry_ratio));
-    out.retry_budget.set_min_retries_per_second(static_cast<uint32_t>(b.min_retries_per_second));
-    SetDuration(*ttl, out.retry_budget.mutable_ttl());
+    ASSIGN_OR_RETURN(out.retry_budget, TranslateRetryBudget(*sp.retry_budget));
   } else {
     out.retry_budget = DefaultRetryBudget();
   }
   for (size_t i = 0; i < sp.dst_overrides.size(); ++i) {
-    const DstOverrideSpec& o = sp.dst_overrides[i];
-    std::string path = absl::StrCat("spec.dstOverrides[", i, "]");
-    if (o.authority.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ".authority: empty"));
-    }
-    absl::StatusOr<uint32_t> w = WireWeight(o.weight);
-    if (!w.ok()) return At(path + ".weight", w.status());
-    pb::WeightedDst d;
-    d.set_authority(WithPort(o.authority, port));
-    d.set_weight(*w);
+    ASSIGN_OR_RETURN(pb::WeightedDst d,
+                     TranslateOverride(sp.dst_overrides[i],
+                                       absl::StrCat("spec.dstOverrides[", i, "]"), port));
     out.dst_overrides.push_back(std::move(d));
   }
   return out;

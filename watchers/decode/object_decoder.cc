@@ -150,81 +150,111 @@ absl::StatusOr<AnyObject> DecodeObjectAs(const YAML::Node& node, std::string_vie
   return DecodeObjectWithDefaults(node, api_version, kind);
 }
 
-absl::StatusOr<DecodedManifest> ParseManifest(std::string_view file_name,
-                                              std::string_view content) {
-  auto error = [file_name](int line, std::string_view message) {
-    return absl::InvalidArgumentError(
-        line > 0 ? absl::StrCat(Sv(file_name), ":", line, ": ", Sv(message))
-                 : absl::StrCat(Sv(file_name), ": ", Sv(message)));
-  };
-  const std::string text(content);
-  std::vector<YAML::Node> docs;
+namespace {
+
+absl::Status ManifestError(std::string_view file_name, int line, std::string_view message) {
+  return absl::InvalidArgumentError(
+      line > 0 ? absl::StrCat(Sv(file_name), ":", line, ": ", Sv(message))
+               : absl::StrCat(Sv(file_name), ": ", Sv(message)));
+}
+
+// The YAML documents of a manifest, or the first syntax error with its line.
+absl::StatusOr<std::vector<YAML::Node>> LoadDocuments(std::string_view file_name,
+                                                      const std::string& text) {
   try {
     if (std::optional<YAML::Mark> stuck = FindStuckDocument(text)) {
-      return error(stuck->line + 1, absl::StrCat("unexpected '", Sv(text.substr(stuck->pos, 1)),
-                                                 "' at the start of a document"));
+      return ManifestError(file_name, stuck->line + 1,
+                           absl::StrCat("unexpected '", Sv(text.substr(stuck->pos, 1)),
+                                        "' at the start of a document"));
     }
-    docs = YAML::LoadAll(text);
+    return YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    return error(LineOf(e), e.msg);
+    return ManifestError(file_name, LineOf(e), e.msg);
+  }
+}
+
+// Decodes a manifest's documents, one object or one list of objects each, into `out`; the first
+// error stops it (d.ok()).
+class ManifestDecoder {
+ public:
+  explicit ManifestDecoder(DecodedManifest& out) : out_(out) {}
+
+  void Document(const YamlDecodeNode& doc) {
+    std::string kind;
+    std::string api_version;
+    if (doc.is_map()) {
+      d_.String(doc, "kind", root_, kind);
+      d_.String(doc, "apiVersion", root_, api_version);
+    }
+    if (!d_.ok() || !IsList(doc, kind)) {
+      if (d_.ok()) Object(doc, root_, "", "");
+      return;
+    }
+    // Items of a typed list may omit apiVersion and kind; a plain List's items may not.
+    std::string item_kind;
+    std::string item_api_version;
+    if (kind != "List") {
+      item_kind = kind.substr(0, kind.size() - 4);
+      item_api_version = api_version;
+    }
+    const Path items_path = root_.Field("items");
+    if (auto items = YamlDecoder::Find(doc, "items"); items && !items->is_seq()) {
+      d_.Fail(*items, items_path, "expected a list");
+    } else if (items) {
+      size_t i = 0;
+      items->for_each_item([&](const YamlDecodeNode& item) {
+        Object(item, items_path.Index(i++), item_api_version, item_kind);
+        return d_.ok();
+      });
+    }
   }
 
-  DecodedManifest out;
-  YamlDecoder d;
-  const Path root;
-  auto decode = [&](const YamlDecodeNode& obj, const Path& path, std::string_view api_version,
-                    std::string_view kind) {
+  YamlDecoder& decoder() { return d_; }
+  const Path& root() const { return root_; }
+
+ private:
+  void Object(const YamlDecodeNode& obj, const Path& path, std::string_view api_version,
+              std::string_view kind) {
     std::string skipped;
     std::optional<AnyObject> o;
     try {
-      o = decoder_internal::DecodeOne(d, obj, path, api_version, kind, skipped);
+      o = decoder_internal::DecodeOne(d_, obj, path, api_version, kind, skipped);
     } catch (const YAML::Exception& e) {
-      d.Fail(LineOf(e), path, e.msg);  // not expected: see DecodeObjectWithDefaults
+      d_.Fail(LineOf(e), path, e.msg);  // not expected: see DecodeObjectWithDefaults
     }
     if (o) {
-      out.objects.push_back(*std::move(o));
-    } else if (d.ok()) {
-      out.skipped.push_back(std::move(skipped));
+      out_.objects.push_back(*std::move(o));
+    } else if (d_.ok()) {
+      out_.skipped.push_back(std::move(skipped));
     }
-  };
-  for (const YAML::Node& doc_node : docs) {
+  }
+
+  DecodedManifest& out_;
+  YamlDecoder d_;
+  const Path root_;
+};
+
+}  // namespace
+
+absl::StatusOr<DecodedManifest> ParseManifest(std::string_view file_name,
+                                              std::string_view content) {
+  const std::string text(content);
+  absl::StatusOr<std::vector<YAML::Node>> docs = LoadDocuments(file_name, text);
+  if (!docs.ok()) return docs.status();
+  DecodedManifest out;
+  ManifestDecoder m(out);
+  YamlDecoder& d = m.decoder();
+  for (const YAML::Node& doc_node : *docs) {
     if (doc_node.IsNull() || (doc_node.IsMap() && doc_node.size() == 0)) continue;  // empty
     if (std::optional<YamlShapeError> shape = CheckYamlShape(doc_node, text.size())) {
-      return error(shape->line, shape->message);
+      return ManifestError(file_name, shape->line, shape->message);
     }
-    const YamlDecodeNode doc(doc_node);
     try {
-      std::string kind;
-      std::string api_version;
-      if (doc.is_map()) {
-        d.String(doc, "kind", root, kind);
-        d.String(doc, "apiVersion", root, api_version);
-      }
-      if (d.ok() && IsList(doc, kind)) {
-        // Items of a typed list may omit apiVersion and kind; a plain List's items may not.
-        std::string item_kind;
-        std::string item_api_version;
-        if (kind != "List") {
-          item_kind = kind.substr(0, kind.size() - 4);
-          item_api_version = api_version;
-        }
-        const Path items_path = root.Field("items");
-        if (auto items = YamlDecoder::Find(doc, "items"); items && !items->is_seq()) {
-          d.Fail(*items, items_path, "expected a list");
-        } else if (items) {
-          size_t i = 0;
-          items->for_each_item([&](const YamlDecodeNode& item) {
-            decode(item, items_path.Index(i++), item_api_version, item_kind);
-            return d.ok();
-          });
-        }
-      } else {
-        decode(doc, root, "", "");
-      }
+      m.Document(YamlDecodeNode(doc_node));
     } catch (const YAML::Exception& e) {
-      d.Fail(LineOf(e), root, e.msg);
+      d.Fail(LineOf(e), m.root(), e.msg);
     }
-    if (!d.ok()) return error(d.error().line, d.error().message);
+    if (!d.ok()) return ManifestError(file_name, d.error().line, d.error().message);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 
 namespace dest {
 namespace {
@@ -166,6 +167,75 @@ void KubeClient::Throttle() {
   absl::SleepFor(wait);  // bounded: at most burst/qps
 }
 
+namespace {
+
+// The connection: HTTP/2 over TLS as the kubeconfig says, keepalives, and deadlines.
+void ConfigureConnection(CURL* curl, const KubeConfig& config, const KubeClient::Options& options,
+                         absl::Duration timeout) {
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip when offered
+  if (!config.ca_pem.empty()) SetBlob(curl, CURLOPT_CAINFO_BLOB, config.ca_pem);
+  if (config.insecure_skip_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!config.client_cert_pem.empty()) {
+    SetBlob(curl, CURLOPT_SSLCERT_BLOB, config.client_cert_pem);
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    SetBlob(curl, CURLOPT_SSLKEY_BLOB, config.client_key_pem);
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+}
+
+// Routes headers, body and progress to `call`.
+void ConfigureCallbacks(CURL* curl, CallState& call) {
+  call.curl = curl;
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &call);
+}
+
+// Why a finished call failed, or OK. A watch ended by its own deadline after a 200 is a normal
+// end, as is one its caller stopped.
+absl::Status CallOutcome(const CallState& call, CURLcode rc, long status, const char* error,
+                         const std::string& path, const std::string& url,
+                         const KubeClient::Options& options) {
+  if (call.body_too_large) {
+    return absl::ResourceExhaustedError(absl::StrCat("GET ", path, ": answer larger than ",
+                                                     options.max_body_bytes, " bytes"));
+  }
+  if (call.stream != nullptr && call.stream->line_too_long) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "GET ", path, ": watch event line longer than ", options.max_line_bytes, " bytes"));
+  }
+  if (call.stream != nullptr && call.stream->idle) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("GET ", path, ": no byte from the watch for ",
+                     absl::FormatDuration(options.stream_idle_timeout)));
+  }
+  const bool stopped_by_us = call.stream != nullptr && call.stream->stopped;
+  if (rc != CURLE_OK && !stopped_by_us &&
+      !(call.stream != nullptr && rc == CURLE_OPERATION_TIMEDOUT && status == 200)) {
+    return absl::UnavailableError(
+        absl::StrCat("GET ", url, ": ", error[0] ? error : curl_easy_strerror(rc)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path,
                                                          const std::string& accept,
                                                          absl::Duration timeout,
@@ -177,31 +247,11 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
                  options_.max_body_bytes};
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
-  std::string url = config_.server + path;
+  const std::string url = config_.server + path;
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip when offered
-  if (!config_.ca_pem.empty()) SetBlob(curl, CURLOPT_CAINFO_BLOB, config_.ca_pem);
-  if (config_.insecure_skip_verify) {
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (!config_.client_cert_pem.empty()) {
-    SetBlob(curl, CURLOPT_SSLCERT_BLOB, config_.client_cert_pem);
-    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
-    SetBlob(curl, CURLOPT_SSLKEY_BLOB, config_.client_key_pem);
-    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
-  }
+  ConfigureConnection(curl, config_, options_, timeout);
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, absl::StrCat("Accept: ", accept).c_str());
   std::string token = Token();
@@ -209,14 +259,7 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
     headers = curl_slist_append(headers, absl::StrCat("Authorization: Bearer ", token).c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call);
-  call.curl = curl;
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &call);
+  ConfigureCallbacks(curl, call);
   if (call.stream != nullptr) call.stream->last_byte = absl::Now();
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
@@ -224,26 +267,8 @@ absl::StatusOr<KubeClient::Response> KubeClient::Perform(const std::string& path
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   response.status = status;
-  bool stopped_by_us = call.stream != nullptr && call.stream->stopped;
   if (cancelled_.load()) return absl::CancelledError("client shut down");
-  if (call.body_too_large) {
-    return absl::ResourceExhaustedError(absl::StrCat("GET ", path, ": answer larger than ",
-                                                     options_.max_body_bytes, " bytes"));
-  }
-  if (call.stream != nullptr && call.stream->line_too_long) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "GET ", path, ": watch event line longer than ", options_.max_line_bytes, " bytes"));
-  }
-  if (call.stream != nullptr && call.stream->idle) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("GET ", path, ": no byte from the watch for ",
-                     absl::FormatDuration(options_.stream_idle_timeout)));
-  }
-  if (rc != CURLE_OK && !stopped_by_us &&
-      !(call.stream != nullptr && rc == CURLE_OPERATION_TIMEDOUT && status == 200)) {
-    return absl::UnavailableError(
-        absl::StrCat("GET ", url, ": ", error[0] ? error : curl_easy_strerror(rc)));
-  }
+  RETURN_IF_ERROR(CallOutcome(call, rc, status, error, path, url, options_));
   return response;
 }
 

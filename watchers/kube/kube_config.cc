@@ -98,11 +98,20 @@ absl::StatusOr<KubeConfig> InClusterConfig(const EnvLookup& env, const std::stri
   return c;
 }
 
-absl::StatusOr<KubeConfig> KubeconfigConfig(const std::vector<std::string>& paths,
-                                            const std::string& context) {
+namespace {
+
+// The kubeconfig files of a list merged as kubectl merges them: the first definition of a name
+// wins, and so does the first current-context.
+struct MergedKubeconfig {
   std::map<std::string, Named> clusters, users, contexts;
-  std::string current = context;
-  std::string current_file;
+  std::string current;       // the context to use
+  std::string current_file;  // the file that set it, when one did
+};
+
+absl::StatusOr<MergedKubeconfig> MergeKubeconfigs(const std::vector<std::string>& paths,
+                                                  const std::string& context) {
+  MergedKubeconfig m;
+  m.current = context;
   int loaded = 0;
   for (const std::string& path : paths) {
     if (path.empty()) continue;
@@ -129,30 +138,61 @@ absl::StatusOr<KubeConfig> KubeconfigConfig(const std::vector<std::string>& path
         into[name] = Named{item[inner], path};
       }
     };
-    merge("clusters", "cluster", clusters);
-    merge("users", "user", users);
-    merge("contexts", "context", contexts);
-    if (current.empty()) {
-      current = Scalar(root, "current-context");
-      current_file = path;
+    merge("clusters", "cluster", m.clusters);
+    merge("users", "user", m.users);
+    merge("contexts", "context", m.contexts);
+    if (m.current.empty()) {
+      m.current = Scalar(root, "current-context");
+      m.current_file = path;
     }
   }
   if (loaded == 0) {
     return absl::NotFoundError(
         absl::StrCat("no readable kubeconfig among: ", absl::StrJoin(paths, ":")));
   }
-  if (current.empty()) return absl::InvalidArgumentError("kubeconfig: no current-context set");
-  auto ctx = contexts.find(current);
-  if (ctx == contexts.end()) {
+  return m;
+}
+
+// The credentials of a kubeconfig user: a token (or token file) and/or a client certificate.
+absl::Status SetUser(const Named& user, const std::string& user_name, KubeConfig& c) {
+  const YAML::Node& u = user.node;
+  if (u && u.IsMap() && (u["exec"] || u["auth-provider"])) {
+    return absl::UnimplementedError(absl::StrCat(
+        "kubeconfig: user \"", user_name,
+        "\" uses an exec or auth-provider plugin, which is not supported; use a token or client "
+        "certificate"));
+  }
+  c.token = Scalar(u, "token");
+  std::string token_file = Scalar(u, "tokenFile");
+  if (!token_file.empty()) c.token_file = Resolve(user.file, token_file);
+  ASSIGN_OR_RETURN(c.client_cert_pem,
+                   DataOrFile(user, "client-certificate-data", "client-certificate"));
+  ASSIGN_OR_RETURN(c.client_key_pem, DataOrFile(user, "client-key-data", "client-key"));
+  if (c.client_cert_pem.empty() != c.client_key_pem.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kubeconfig: user \"", user_name, "\" needs both a client certificate and a key"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<KubeConfig> KubeconfigConfig(const std::vector<std::string>& paths,
+                                            const std::string& context) {
+  ASSIGN_OR_RETURN(MergedKubeconfig m, MergeKubeconfigs(paths, context));
+  if (m.current.empty()) return absl::InvalidArgumentError("kubeconfig: no current-context set");
+  auto ctx = m.contexts.find(m.current);
+  if (ctx == m.contexts.end()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("kubeconfig: context \"", current, "\" not found"));
+        absl::StrCat("kubeconfig: context \"", m.current, "\" not found"));
   }
   std::string cluster_name = Scalar(ctx->second.node, "cluster");
   std::string user_name = Scalar(ctx->second.node, "user");
-  auto cluster = clusters.find(cluster_name);
-  if (cluster == clusters.end()) {
+  auto cluster = m.clusters.find(cluster_name);
+  if (cluster == m.clusters.end()) {
     return absl::InvalidArgumentError(absl::StrCat("kubeconfig: cluster \"", cluster_name,
-                                                   "\" of context \"", current, "\" not found"));
+                                                   "\" of context \"", m.current,
+                                                   "\" not found"));
   }
   KubeConfig c;
   c.server = std::string(absl::StripSuffix(Scalar(cluster->second.node, "server"), "/"));
@@ -164,32 +204,16 @@ absl::StatusOr<KubeConfig> KubeconfigConfig(const std::vector<std::string>& path
   ASSIGN_OR_RETURN(
       c.ca_pem, DataOrFile(cluster->second, "certificate-authority-data", "certificate-authority"));
   if (!user_name.empty()) {
-    auto user = users.find(user_name);
-    if (user == users.end()) {
+    auto user = m.users.find(user_name);
+    if (user == m.users.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("kubeconfig: user \"", user_name, "\" not found"));
     }
-    const YAML::Node& u = user->second.node;
-    if (u && u.IsMap() && (u["exec"] || u["auth-provider"])) {
-      return absl::UnimplementedError(absl::StrCat(
-          "kubeconfig: user \"", user_name,
-          "\" uses an exec or auth-provider plugin, which is not supported; use a token or client "
-          "certificate"));
-    }
-    c.token = Scalar(u, "token");
-    std::string token_file = Scalar(u, "tokenFile");
-    if (!token_file.empty()) c.token_file = Resolve(user->second.file, token_file);
-    ASSIGN_OR_RETURN(c.client_cert_pem,
-                     DataOrFile(user->second, "client-certificate-data", "client-certificate"));
-    ASSIGN_OR_RETURN(c.client_key_pem, DataOrFile(user->second, "client-key-data", "client-key"));
-    if (c.client_cert_pem.empty() != c.client_key_pem.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kubeconfig: user \"", user_name, "\" needs both a client certificate and a key"));
-    }
+    RETURN_IF_ERROR(SetUser(user->second, user_name, c));
   }
   c.ns = Scalar(ctx->second.node, "namespace");
-  c.origin = absl::StrCat("kubeconfig ", current_file.empty() ? paths[0] : current_file,
-                          " context ", current);
+  c.origin = absl::StrCat("kubeconfig ", m.current_file.empty() ? paths[0] : m.current_file,
+                          " context ", m.current);
   return c;
 }
 
