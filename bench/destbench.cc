@@ -13,6 +13,7 @@
 // Output: a table, then one JSON line with every figure. Every wait has a deadline; the child is
 // always killed at the end. Figures, not pass/fail: see docs/benchmarks.md.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -39,9 +40,10 @@
 #include "bench/baseline_server.h"
 #include "bench/bench_manifests.h"
 #include "bench/report.h"
-#include "bench/server_process.h"
 #include "bench/stream_client.h"
+#include "base/child_process.h"
 #include "base/flag_args.h"
+#include "base/proc_stats.h"
 #include "destination.pb.h"
 
 ABSL_FLAG(std::string, destination, "",
@@ -119,15 +121,16 @@ std::string DefaultServerPath() {
   return (self.parent_path() / "destination").string();
 }
 
-// Resident memory of this process (the client side), in bytes.
-int64_t SelfRssBytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  long pages_total = 0, pages_rss = 0;
-  int n = std::fscanf(f, "%ld %ld", &pages_total, &pages_rss);
-  std::fclose(f);
-  if (n != 2) return 0;
-  return static_cast<int64_t>(pages_rss) * ::sysconf(_SC_PAGESIZE);
+// Raises RLIMIT_NOFILE to its hard limit; returns the new soft limit.
+uint64_t RaiseOpenFileLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
 }
 
 // Blocks SIGINT, SIGTERM and SIGHUP in every thread (call before any thread starts) and ends the
@@ -348,13 +351,16 @@ class Bench {
       argv.push_back(std::move(a));
     }
     for (const std::string& a : SplitList(absl::GetFlag(FLAGS_server_args))) argv.push_back(a);
-    if (!server_.Start(argv)) Fatal("cannot start " + path);
+    ChildProcess::Options options;
+    options.discard_stdout = true;
+    options.keep_lines = 100;  // the first and the newest hundred
+    if (!server_.Start(argv, options)) Fatal("cannot start " + path);
     {
       absl::MutexLock lock(&g_cleanup_mu);
       g_server_pid = server_.pid();
     }
     std::optional<std::string> serving =
-        server_.WaitForLine("\"msg\":\"serving\"", config_.timeout);
+        server_.WaitForLine({"\"msg\":\"serving\""}, config_.timeout);
     if (!serving) {
       for (const std::string& l : server_.Lines()) std::fprintf(stderr, "server: %s\n", l.c_str());
       Fatal("the server did not log \"serving\" in time");
@@ -417,10 +423,10 @@ class Bench {
   void MeasureStorm() {
     const size_t n = static_cast<size_t>(config_.streams);
     absl::SleepFor(config_.settle);
-    const int64_t rss_idle = server_.RssBytes();
-    const int64_t self_rss_idle = SelfRssBytes();
-    const double cpu_idle = server_.CpuSeconds();
-    const double self_cpu_idle = ProcessCpuSeconds(::getpid());
+    const int64_t rss_idle = proc::RssBytes(server_.pid());
+    const int64_t self_rss_idle = proc::RssBytes(::getpid());
+    const double cpu_idle = proc::CpuSeconds(server_.pid());
+    const double self_cpu_idle = proc::CpuSeconds(::getpid());
 
     Progress(absl::StrCat("opening ", n, " streams over ", config_.connections, " connections"));
     const int64_t start = NowNs();
@@ -429,8 +435,8 @@ class Bench {
     bool done = WaitUntil([&] { return client_->WithFirstMessage() + client_->Failed() >= n; },
                           config_.timeout);
     RoundFigures storm = Summarize(*client_->storm(), n, start);
-    const double cpu_storm = server_.CpuSeconds();
-    const double self_cpu_storm = ProcessCpuSeconds(::getpid());
+    const double cpu_storm = proc::CpuSeconds(server_.pid());
+    const double self_cpu_storm = proc::CpuSeconds(::getpid());
     Progress(absl::StrFormat("storm: %zu/%zu streams got their first message, last after %.0f ms",
                              storm.arrived, n, storm.last_ms));
     if (client_->Failed() > 0) {
@@ -439,8 +445,8 @@ class Bench {
     }
 
     absl::SleepFor(config_.settle);
-    const int64_t rss_held = server_.RssBytes();
-    const int64_t self_rss_held = SelfRssBytes();
+    const int64_t rss_held = proc::RssBytes(server_.pid());
+    const int64_t self_rss_held = proc::RssBytes(::getpid());
     const size_t held = client_->Started() - client_->Ended();
     auto per_stream_kib = [&](int64_t before, int64_t after) {
       return held > 0 ? static_cast<double>(after - before) / 1024.0 / held : NAN;
@@ -456,7 +462,7 @@ class Bench {
                 static_cast<double>(rss_held) / (1 << 20), "MiB", 1);
     report_.Add("server_rss_per_stream_kib", "server RSS per stream",
                 per_stream_kib(rss_idle, rss_held), "KiB", 2);
-    report_.Add("server_threads", "server threads", server_.Threads());
+    report_.Add("server_threads", "server threads", proc::Threads(server_.pid()));
     report_.Add("client_rss_per_stream_kib", "client (destbench) RSS per stream",
                 per_stream_kib(self_rss_idle, self_rss_held), "KiB", 2);
     report_.Add("client_stream_object_bytes", "client stream object (sizeof)",
@@ -495,8 +501,8 @@ class Bench {
   void MeasureChanges() {
     std::vector<RoundFigures> rounds;
     const uint64_t msgs_before = client_->Messages();
-    const double cpu_before = server_.CpuSeconds();
-    const double self_cpu_before = ProcessCpuSeconds(::getpid());
+    const double cpu_before = proc::CpuSeconds(server_.pid());
+    const double self_cpu_before = proc::CpuSeconds(::getpid());
     const int64_t start = NowNs();
     if (relevant_ > 0) {
       Progress(absl::StrCat(config_.changes, " changes, each to ", relevant_, " streams"));
@@ -520,8 +526,8 @@ class Bench {
     // Messages of the last change may still be landing at streams that were not awaited.
     absl::SleepFor(absl::Milliseconds(200));
     const uint64_t msgs = client_->Messages() - msgs_before;
-    const double cpu = server_.CpuSeconds() - cpu_before;
-    const double client_cpu = ProcessCpuSeconds(::getpid()) - self_cpu_before;
+    const double cpu = proc::CpuSeconds(server_.pid()) - cpu_before;
+    const double client_cpu = proc::CpuSeconds(::getpid()) - self_cpu_before;
     client_cpu_per_msg_ = msgs > 0 ? client_cpu / static_cast<double>(msgs) : NAN;
     ours_ = SummarizeRounds(rounds);
 
@@ -538,7 +544,7 @@ class Bench {
     report_.Add("change_client_cpu_s_per_1k_msgs", "client CPU per 1,000 received messages",
                 client_cpu_per_msg_ * 1000.0, "s", 4);
     report_.Add("server_rss_after_changes_mib", "server RSS after the changes",
-                static_cast<double>(server_.RssBytes()) / (1 << 20), "MiB", 1);
+                static_cast<double>(proc::RssBytes(server_.pid())) / (1 << 20), "MiB", 1);
     report_.Add("unexpected_messages", "messages to streams no change was meant for",
                 static_cast<double>(client_->Unexpected()));
   }
@@ -551,7 +557,7 @@ class Bench {
                              absl::FormatDuration(config_.churn_duration)));
     churn_ = std::make_unique<ChurnLog>(generation_, count);
     const uint64_t msgs_before = client_->Messages();
-    const double cpu_before = server_.CpuSeconds();
+    const double cpu_before = proc::CpuSeconds(server_.pid());
     client_->SetChurn(churn_.get());
     std::vector<int64_t> write_ns(count);
     const absl::Time t0 = absl::Now();
@@ -564,7 +570,7 @@ class Bench {
     absl::SleepFor(absl::Milliseconds(200));
     client_->SetChurn(nullptr);
     const uint64_t msgs = client_->Messages() - msgs_before;
-    const double cpu = server_.CpuSeconds() - cpu_before;
+    const double cpu = proc::CpuSeconds(server_.pid()) - cpu_before;
     std::vector<double> to_last, to_first;
     size_t missing = 0;
     for (uint32_t k = 0; k < count; ++k) {
@@ -644,7 +650,7 @@ class Bench {
     std::vector<RoundFigures> rounds;
     std::vector<std::unique_ptr<Arrivals>> rounds_kept;  // reactions may still hold a pointer
     const uint64_t msgs_before = client.Messages();
-    const double cpu_before = ProcessCpuSeconds(::getpid());
+    const double cpu_before = proc::CpuSeconds(::getpid());
     for (int k = 0; k < std::max(config_.changes, 1); ++k) {
       auto p = std::make_shared<pb::DestinationProfile>(*initial);
       if (p->dst_overrides_size() > 0) {
@@ -665,7 +671,7 @@ class Bench {
           k + 1, r.arrived, n, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
     }
     RoundsSummary base = SummarizeRounds(rounds);
-    const double cpu = ProcessCpuSeconds(::getpid()) - cpu_before;
+    const double cpu = proc::CpuSeconds(::getpid()) - cpu_before;
     const uint64_t msgs = client.Messages() - msgs_before;
     const size_t failed = client.Failed(), dropped = client.Dropped();
     client.CloseAll(config_.timeout);
@@ -697,7 +703,7 @@ class Bench {
   const Config config_;
   Report report_;
   std::optional<BenchManifests> manifests_;
-  ServerProcess server_;
+  ChildProcess server_;
   int grpc_port_ = 0;
   std::unique_ptr<StreamClient> client_;
   size_t relevant_ = 0;  // streams a change reaches (H)

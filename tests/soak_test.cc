@@ -31,6 +31,7 @@
 #include "absl/strings/substitute.h"
 #include "destination.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "base/proc_stats.h"
 #include "tests/fake_api_server.h"
 #include "tests/kube_fixtures.h"
 #include "tests/raw_h2_client.h"
@@ -202,7 +203,7 @@ class SoakTest : public ::testing::Test {
     Churn(warmup_, change);  // allocator arenas and caches reach their working size
     ASSERT_TRUE(WaitUntil([&] { return OpenStreamsGauge() == kHeld; }, absl::Seconds(10)))
         << OpenStreamsGauge();
-    const size_t rss_before = RssBytes(dest_.process.pid());
+    const auto rss_before = static_cast<size_t>(proc::RssBytes(dest_.process.pid()));
     const double heap_before = HeapAllocated();
     ASSERT_GT(rss_before, 0u);
 
@@ -253,7 +254,7 @@ class SoakTest : public ::testing::Test {
     }, converge);
     EXPECT_TRUE(converged) << "a held stream does not hold the current state";
 
-    const size_t rss_after = RssBytes(dest_.process.pid());
+    const auto rss_after = static_cast<size_t>(proc::RssBytes(dest_.process.pid()));
     const double heap_after = HeapAllocated();
     std::printf("soak: heap allocated %.1f MiB after the warm-up, %.1f MiB after the churn\n",
                 heap_before / 1048576.0, heap_after / 1048576.0);

@@ -7,10 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
-#include "absl/strings/numbers.h"
+#include "base/proc_stats.h"
 #include "absl/time/clock.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -21,38 +20,6 @@ namespace {
 
 prometheus::Gauge* NewGauge(prometheus::Registry* r, const char* name, const char* help) {
   return &prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
-}
-
-// Numeric field `n` (1-based, as in proc(5)) of /proc/self/stat, or 0 when unreadable. The
-// fields after "pid (comm) " are counted from 3; comm may hold spaces and parentheses.
-double StatField(const std::string& stat, int n) {
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string f;
-  for (int i = 3; fields >> f; ++i) {
-    double v = 0;
-    if (i == n) return absl::SimpleAtod(f, &v) ? v : 0;
-  }
-  return 0;
-}
-
-std::string ReadStat() {
-  std::ifstream in("/proc/self/stat");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// The process's start time in seconds since the epoch: boot time + field 22 of /proc/self/stat.
-double StartTimeSeconds() {
-  const double start_ticks = StatField(ReadStat(), 22);
-  std::ifstream proc_stat("/proc/stat");
-  for (std::string line; std::getline(proc_stat, line);) {
-    double btime = 0;
-    if (line.rfind("btime ", 0) == 0 && absl::SimpleAtod(line.substr(6), &btime)) {
-      return btime + start_ticks / sysconf(_SC_CLK_TCK);
-    }
-  }
-  return 0;
 }
 
 }  // namespace
@@ -69,7 +36,7 @@ ProcessMetrics::ProcessMetrics(prometheus::Registry* registry) {
   max_fds_ = NewGauge(registry, "process_max_fds", "Maximum number of open file descriptors.");
   NewGauge(registry, "process_start_time_seconds",
            "Start time of the process since unix epoch in seconds.")
-      ->Set(StartTimeSeconds());
+      ->Set(proc::StartTimeSeconds(getpid()));
   heap_allocated_ = NewGauge(registry, "destination_heap_allocated_bytes",
                              "Bytes the program holds from the allocator (glibc mallinfo2).");
   heap_free_ = NewGauge(registry, "destination_heap_free_bytes",
@@ -89,8 +56,7 @@ void ProcessMetrics::Update() {
     virtual_->Set(size_pages * page);
     resident_->Set(resident_pages * page);
   }
-  const std::string stat = ReadStat();
-  const double seconds = (StatField(stat, 14) + StatField(stat, 15)) / sysconf(_SC_CLK_TCK);
+  const double seconds = proc::CpuSeconds(getpid());
   if (seconds > cpu_seconds_) cpu_->Increment(seconds - cpu_seconds_);  // utime + stime
   cpu_seconds_ = std::max(cpu_seconds_, seconds);
   std::error_code ec;
