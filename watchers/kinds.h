@@ -4,7 +4,7 @@
 // (decode/object_decoder_rules.h), the store's typing and per-kind metrics (store/), the
 // Kubernetes reflectors and `destination -print-watched-resources` (kube/, and through it the Helm
 // chart's RBAC check), the readiness list (each source's Kinds()), and the tests' fake API server
-// routes (tests/kube_fixtures.cc). objects.h checks with static_asserts that its object variant
+// routes (tests/support/kube_fixtures.cc). objects.h checks with static_asserts that its object variant
 // lists one type per row, in the table's order. Adding a kind: docs/architecture.md.
 #ifndef WATCHERS_KINDS_H_
 #define WATCHERS_KINDS_H_

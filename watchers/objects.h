@@ -3,6 +3,8 @@
 // Only the fields the service uses are kept (see shared/spec/behaviour.md section 6). Objects are
 // immutable once built and shared between the store, topics and streams as
 // `std::shared_ptr<const T>`. Both sources (manifests and the Kubernetes API) produce these types.
+// Every struct has a defaulted operator==, so a comparison (the decoder-equality tests) covers
+// every field, including one added later.
 #ifndef WATCHERS_OBJECTS_H_
 #define WATCHERS_OBJECTS_H_
 
@@ -26,6 +28,7 @@ struct OwnerReference {
   std::string kind;
   std::string name;
   bool controller = false;
+  bool operator==(const OwnerReference&) const = default;
 };
 
 struct ObjectMeta {
@@ -38,6 +41,7 @@ struct ObjectMeta {
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
   std::vector<OwnerReference> owner_references;
+  bool operator==(const ObjectMeta&) const = default;
 };
 
 // A port number or a port name (Service targetPort).
@@ -45,6 +49,7 @@ struct IntOrString {
   bool is_int = true;
   int32_t int_value = 0;
   std::string str_value;
+  bool operator==(const IntOrString&) const = default;
 };
 
 struct ServicePort {
@@ -53,6 +58,7 @@ struct ServicePort {
   int32_t port = 0;
   // Absent targetPort means "same as port" (Kubernetes defaulting): decoders set it to `port`.
   IntOrString target_port;
+  bool operator==(const ServicePort&) const = default;
 };
 
 struct Service {
@@ -62,18 +68,21 @@ struct Service {
   std::vector<std::string> cluster_ips;  // clusterIPs, or [clusterIP]; "None" dropped
   std::string external_name;
   std::vector<ServicePort> ports;
+  bool operator==(const Service&) const = default;
 };
 
 struct ObjectReference {
   std::string kind;
   std::string name;
   std::string ns;
+  bool operator==(const ObjectReference&) const = default;
 };
 
 struct EndpointPort {
   std::string name;
   int32_t port = 0;
   std::string protocol = "TCP";
+  bool operator==(const EndpointPort&) const = default;
 };
 
 struct SliceEndpoint {
@@ -85,6 +94,7 @@ struct SliceEndpoint {
   std::vector<std::string> hint_zones;  // hints.forZones[].name
   bool has_hints = false;               // hints.forZones present (possibly empty)
   std::optional<ObjectReference> target_ref;
+  bool operator==(const SliceEndpoint&) const = default;
 };
 
 struct EndpointSlice {
@@ -94,6 +104,7 @@ struct EndpointSlice {
   std::string address_type = "IPv4";  // IPv4, IPv6, FQDN
   std::vector<EndpointPort> ports;
   std::vector<SliceEndpoint> endpoints;
+  bool operator==(const EndpointSlice&) const = default;
 };
 
 struct EndpointAddress {
@@ -101,18 +112,21 @@ struct EndpointAddress {
   std::string hostname;
   std::string node_name;
   std::optional<ObjectReference> target_ref;
+  bool operator==(const EndpointAddress&) const = default;
 };
 
 struct EndpointSubset {
   std::vector<EndpointAddress> addresses;
   std::vector<EndpointAddress> not_ready_addresses;
   std::vector<EndpointPort> ports;
+  bool operator==(const EndpointSubset&) const = default;
 };
 
 struct Endpoints {
   static constexpr Kind kKind = Kind::kEndpoints;
   ObjectMeta meta;
   std::vector<EndpointSubset> subsets;
+  bool operator==(const Endpoints&) const = default;
 };
 
 struct ContainerPort {
@@ -120,17 +134,20 @@ struct ContainerPort {
   int32_t container_port = 0;
   int32_t host_port = 0;  // 0 when unset
   std::string protocol = "TCP";
+  bool operator==(const ContainerPort&) const = default;
 };
 
 struct EnvVar {
   std::string name;
   std::string value;
+  bool operator==(const EnvVar&) const = default;
 };
 
 struct Container {
   std::string name;
   std::vector<ContainerPort> ports;
   std::vector<EnvVar> env;
+  bool operator==(const Container&) const = default;
 };
 
 struct Pod {
@@ -143,20 +160,24 @@ struct Pod {
   std::string phase;                 // Pending, Running, Succeeded, Failed, Unknown
   std::vector<std::string> pod_ips;  // podIPs, or [podIP]
   std::string host_ip;
+  bool operator==(const Pod&) const = default;
 };
 
 // ReplicaSets, Jobs and Nodes are read as metadata only.
 struct ReplicaSet {
   static constexpr Kind kKind = Kind::kReplicaSet;
   ObjectMeta meta;
+  bool operator==(const ReplicaSet&) const = default;
 };
 struct Job {
   static constexpr Kind kKind = Kind::kJob;
   ObjectMeta meta;
+  bool operator==(const Job&) const = default;
 };
 struct Node {
   static constexpr Kind kKind = Kind::kNode;
   ObjectMeta meta;
+  bool operator==(const Node&) const = default;
 };
 
 // ServiceProfile spec, kept structurally as written; validation and translation into the wire
@@ -167,11 +188,13 @@ struct RequestMatchSpec {
   std::vector<RequestMatchSpec> not_;  // zero or one element
   std::optional<std::string> path_regex;
   std::optional<std::string> method;
+  bool operator==(const RequestMatchSpec&) const = default;
 };
 
 struct StatusRangeSpec {
   int64_t min = 0;
   int64_t max = 0;
+  bool operator==(const StatusRangeSpec&) const = default;
 };
 
 struct ResponseMatchSpec {
@@ -179,11 +202,13 @@ struct ResponseMatchSpec {
   std::vector<ResponseMatchSpec> any;
   std::vector<ResponseMatchSpec> not_;  // zero or one element
   std::optional<StatusRangeSpec> status;
+  bool operator==(const ResponseMatchSpec&) const = default;
 };
 
 struct ResponseClassSpec {
   std::optional<ResponseMatchSpec> condition;
   bool is_failure = false;
+  bool operator==(const ResponseClassSpec&) const = default;
 };
 
 struct RouteSpec {
@@ -192,12 +217,14 @@ struct RouteSpec {
   std::vector<ResponseClassSpec> response_classes;
   bool is_retryable = false;
   std::optional<std::string> timeout;
+  bool operator==(const RouteSpec&) const = default;
 };
 
 struct RetryBudgetSpec {
   double retry_ratio = 0;
   int64_t min_retries_per_second = 0;
   std::string ttl;
+  bool operator==(const RetryBudgetSpec&) const = default;
 };
 
 // A weight as written: a Kubernetes quantity string ("500m", "1") or an integer rendered as its
@@ -205,6 +232,7 @@ struct RetryBudgetSpec {
 struct DstOverrideSpec {
   std::string authority;
   std::string weight;
+  bool operator==(const DstOverrideSpec&) const = default;
 };
 
 struct ServiceProfile {
@@ -215,17 +243,20 @@ struct ServiceProfile {
   std::optional<RetryBudgetSpec> retry_budget;
   std::vector<DstOverrideSpec> dst_overrides;
   bool opaque_ports_set = false;  // spec.opaquePorts present (legacy, ignored but noted)
+  bool operator==(const ServiceProfile&) const = default;
 };
 
 struct TrafficSplitBackend {
   std::string service;
   std::string weight;  // quantity or integer, as a string (see DstOverrideSpec)
+  bool operator==(const TrafficSplitBackend&) const = default;
 };
 
 struct TrafficSplitMatch {
   std::string kind;
   std::string name;
   std::string api_group;
+  bool operator==(const TrafficSplitMatch&) const = default;
 };
 
 struct TrafficSplit {
@@ -235,6 +266,7 @@ struct TrafficSplit {
   std::string service;      // spec.service: the apex Service
   std::vector<TrafficSplitBackend> backends;
   std::vector<TrafficSplitMatch> matches;
+  bool operator==(const TrafficSplit&) const = default;
 };
 
 // One object of any watched kind.

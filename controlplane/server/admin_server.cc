@@ -204,7 +204,7 @@ absl::StatusOr<mg_context*> AdminServer::StartCivetweb(const std::string& listen
       // holds a worker until request_timeout_ms, so there are many workers and the timeout is
       // short (a probe or a scrape sends its request at once; it also bounds each write). With
       // more hostile connections than workers, a probe waits about
-      // (hostile - workers) / workers x timeout. Measured in tests/admin_server_test.cc
+      // (hostile - workers) / workers x timeout. Measured in tests/controlplane/server/admin_server_test.cc
       // (AdminServerTest.ProbesAnswerUnderSlowClients) and docs/reliability.md.
       "num_threads", "64",
       "request_timeout_ms", "500",

@@ -21,10 +21,10 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/hostile_yaml.h"
-#include "tests/raw_h2_client.h"
-#include "tests/stream_reader.h"
-#include "tests/test_process.h"
+#include "tests/support/hostile_yaml.h"
+#include "tests/support/raw_h2_client.h"
+#include "tests/support/stream_reader.h"
+#include "tests/support/test_process.h"
 
 namespace dest::testing {
 namespace {

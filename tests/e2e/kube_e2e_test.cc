@@ -10,9 +10,9 @@
 #include "destination.grpc.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "tests/fake_api_server.h"
-#include "tests/kube_fixtures.h"
-#include "tests/test_process.h"
+#include "tests/support/fake_api_server.h"
+#include "tests/support/kube_fixtures.h"
+#include "tests/support/test_process.h"
 
 namespace dest::testing {
 namespace {

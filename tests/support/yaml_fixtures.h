@@ -3,7 +3,9 @@
 #ifndef TESTS_YAML_FIXTURES_H_
 #define TESTS_YAML_FIXTURES_H_
 
+#include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -22,6 +24,18 @@ inline std::vector<ObjectEvent> Events(const std::string& yaml,
   if (!manifest.ok()) return out;
   for (auto& o : manifest->objects) out.push_back({type, std::move(o)});
   return out;
+}
+
+// The one object of kind T a single-document manifest holds, through the real decoder. Anything
+// else fails the test (and returns a default object, so the test goes on to report more).
+template <typename T>
+std::shared_ptr<const T> Object(const std::string& yaml) {
+  std::vector<ObjectEvent> events = Events(yaml);
+  if (events.size() != 1 || !std::holds_alternative<std::shared_ptr<const T>>(events[0].object)) {
+    ADD_FAILURE() << "want exactly one " << KindName(KindFor<T>) << " in:\n" << yaml;
+    return std::make_shared<const T>();
+  }
+  return std::get<std::shared_ptr<const T>>(events[0].object);
 }
 
 // Applies the manifest's objects to the store as one batch (or deletes them).

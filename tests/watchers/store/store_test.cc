@@ -6,7 +6,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/yaml_fixtures.h"
+#include "tests/support/yaml_fixtures.h"
 
 namespace dest {
 namespace {

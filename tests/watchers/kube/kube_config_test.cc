@@ -6,7 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
-#include "tests/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace dest {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/raw_h2_client.h"
+#include "tests/support/raw_h2_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

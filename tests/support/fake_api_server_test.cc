@@ -1,7 +1,7 @@
 // Drives FakeApiServer with libcurl as a Kubernetes API client would: paginated lists, watch
 // streams, discovery, TLS, and every scripted failure. The assertions are on what a client sees:
 // statuses, headers, bodies and stream lines.
-#include "tests/fake_api_server.h"
+#include "tests/support/fake_api_server.h"
 
 #include <curl/curl.h>
 #include <sys/socket.h>

@@ -4,13 +4,17 @@
 // that changes an address's metadata (pod labels and annotations, owners, nodes).
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/substitute.h"
 #include "absl/synchronization/mutex.h"
 #include "controlplane/topics/endpoint_profile_topic.h"
 #include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
-#include "tests/stream_models.h"
+#include "tests/support/stream_models.h"
+#include "tests/support/yaml_fixtures.h"
 #include "watchers/store/store.h"
 
 namespace dest {
@@ -18,43 +22,47 @@ namespace {
 
 constexpr char kNs[] = "shop";
 
-std::shared_ptr<const Service> Svc(const std::string& name = "web", bool named_target = false) {
-  auto s = std::make_shared<Service>();
-  s->meta.name = name;
-  s->meta.ns = kNs;
-  ServicePort p;
-  p.name = "http";
-  p.port = 80;
-  if (named_target) {
-    p.target_port.is_int = false;
-    p.target_port.str_value = "web-http";
-  } else {
-    p.target_port.int_value = 8080;
-  }
-  s->ports.push_back(p);
-  return s;
+// A YAML flow map of string pairs: {"k": "v", ...}.
+std::string FlowMap(const std::map<std::string, std::string>& m) {
+  std::string out = "{";
+  for (const auto& [k, v] : m) absl::StrAppend(&out, out.size() > 1 ? ", " : "", "\"", k, "\": \"", v, "\"");
+  return out + "}";
 }
 
-std::shared_ptr<const Pod> MakePod(const std::string& name, const std::string& ip,
-                                   std::map<std::string, std::string> labels = {},
-                                   std::map<std::string, std::string> annotations = {},
-                                   const std::string& rs = "web-abc") {
-  auto p = std::make_shared<Pod>();
-  p->meta.name = name;
-  p->meta.ns = kNs;
-  p->meta.labels = std::move(labels);
-  p->meta.labels["linkerd.io/control-plane-ns"] = "linkerd";
-  p->meta.annotations = std::move(annotations);
-  p->meta.owner_references.push_back({"apps/v1", "ReplicaSet", rs, true});
-  p->service_account_name = "web";
-  p->phase = "Running";
-  p->pod_ips = {ip};
-  p->host_ip = "192.0.2.1";
-  Container c;
-  c.name = "app";
-  c.ports.push_back({"web-http", 8080, 0, "TCP"});
-  p->containers.push_back(c);
-  return p;
+// A Service in shop, port 80 (http) to 8080, or to the container port named web-http.
+std::shared_ptr<const Service> Svc(const std::string& name = "web", bool named_target = false) {
+  return Object<Service>(absl::Substitute(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: $0, namespace: shop}
+spec:
+  ports: [{name: http, port: 80, targetPort: $1}]
+)",
+                                          name, named_target ? "web-http" : "8080"));
+}
+
+// A meshed, running pod of the ReplicaSet `rs` at `ip` (node IP 192.0.2.1), container port 8080
+// named web-http.
+std::shared_ptr<const Pod> PodAt(const std::string& name, const std::string& ip,
+                                 std::map<std::string, std::string> labels = {},
+                                 const std::map<std::string, std::string>& annotations = {},
+                                 const std::string& rs = "web-abc") {
+  labels["linkerd.io/control-plane-ns"] = "linkerd";
+  return Object<Pod>(absl::Substitute(R"(
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $0
+  namespace: shop
+  labels: $2
+  annotations: $3
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: $4, controller: true}]
+spec:
+  serviceAccountName: web
+  containers: [{name: app, ports: [{name: web-http, containerPort: 8080}]}]
+status: {phase: Running, podIPs: [{ip: "$1"}], hostIP: 192.0.2.1}
+)",
+                                      name, ip, FlowMap(labels), FlowMap(annotations), rs));
 }
 
 struct Ep {
@@ -66,25 +74,38 @@ struct Ep {
   std::string hostname = "";
 };
 
+// An EndpointSlice of `svc` in shop, port http 8080, with these endpoints.
 std::shared_ptr<const EndpointSlice> Slice(const std::string& name, std::vector<Ep> eps,
                                            const std::string& svc = "web") {
-  auto s = std::make_shared<EndpointSlice>();
-  s->meta.name = name;
-  s->meta.ns = kNs;
-  s->service_name = svc;
-  s->address_type = eps.empty() || eps[0].ip.find(':') == std::string::npos ? "IPv4" : "IPv6";
-  s->ports.push_back({"http", 8080, "TCP"});
+  const bool v4 = eps.empty() || eps[0].ip.find(':') == std::string::npos;
+  std::string yaml = absl::Substitute(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $0
+  namespace: shop
+  labels: {kubernetes.io/service-name: $1}
+addressType: $2
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:$3
+)",
+                                      name, svc, v4 ? "IPv4" : "IPv6", eps.empty() ? " []" : "");
   for (const Ep& e : eps) {
-    SliceEndpoint se;
-    se.addresses = {e.ip};
-    se.ready = e.ready;
-    se.hostname = e.hostname;
-    se.hint_zones = e.zones;
-    se.has_hints = e.hints;
-    if (!e.pod.empty()) se.target_ref = ObjectReference{"Pod", e.pod, kNs};
-    s->endpoints.push_back(se);
+    absl::StrAppend(&yaml, "- addresses: [\"", e.ip, "\"]\n  conditions: {ready: ",
+                    e.ready ? "true" : "false", "}\n");
+    if (!e.hostname.empty()) absl::StrAppend(&yaml, "  hostname: ", e.hostname, "\n");
+    if (e.hints) {
+      absl::StrAppend(&yaml, "  hints: {forZones: [");
+      for (size_t i = 0; i < e.zones.size(); ++i) {
+        absl::StrAppend(&yaml, i ? ", " : "", "{name: ", e.zones[i], "}");
+      }
+      absl::StrAppend(&yaml, "]}\n");
+    }
+    if (!e.pod.empty()) {
+      absl::StrAppend(&yaml, "  targetRef: {kind: Pod, name: ", e.pod, ", namespace: shop}\n");
+    }
   }
-  return s;
+  return Object<EndpointSlice>(yaml);
 }
 
 class EndpointTopicTest : public ::testing::Test {
@@ -142,7 +163,7 @@ TEST_F(EndpointTopicTest, RollingRestartReplaysToTheStoreAfterEveryStep) {
   std::vector<Ep> eps;
   for (int i = 0; i < kPods; ++i) {
     std::string name = absl::StrCat("web-old-", i), ip = absl::StrCat("10.0.0.", i + 1);
-    init.push_back(MakePod(name, ip, {{"pod-template-hash", "old"}}));
+    init.push_back(PodAt(name, ip, {{"pod-template-hash", "old"}}));
     eps.push_back({ip, name});
   }
   init.push_back(Slice("web-1", eps));
@@ -159,7 +180,7 @@ TEST_F(EndpointTopicTest, RollingRestartReplaysToTheStoreAfterEveryStep) {
   for (int i = 0; i < kPods; ++i) {
     SCOPED_TRACE(i);
     std::string fresh = absl::StrCat("web-new-", i), ip = absl::StrCat("10.0.1.", i + 1);
-    Put({MakePod(fresh, ip, {{"pod-template-hash", "new"}}, {}, "web-def")});
+    Put({PodAt(fresh, ip, {{"pod-template-hash", "new"}}, {}, "web-def")});
     eps.push_back({ip, fresh, false});
     Put({Slice("web-1", eps)});
     ExpectInSync(*eager);
@@ -184,7 +205,7 @@ TEST_F(EndpointTopicTest, RollingRestartReplaysToTheStoreAfterEveryStep) {
 }
 
 TEST_F(EndpointTopicTest, ScaleToZeroDeleteAndBack) {
-  Put({Svc(), MakePod("a", "10.0.0.1"), Slice("s1", {{"10.0.0.1", "a"}})});
+  Put({Svc(), PodAt("a", "10.0.0.1"), Slice("s1", {{"10.0.0.1", "a"}})});
   auto s = std::make_shared<ModelStream>();
   Subscribe(s);
   Put({Slice("s1", {})});
@@ -202,7 +223,7 @@ TEST_F(EndpointTopicTest, ServiceCreatedAfterSubscription) {
   auto s = std::make_shared<ModelStream>();
   Subscribe(s, "late");
   EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"gone"}));
-  Put({MakePod("a", "10.0.0.1"), Slice("late-1", {{"10.0.0.1", "a"}}, "late")});
+  Put({PodAt("a", "10.0.0.1"), Slice("late-1", {{"10.0.0.1", "a"}}, "late")});
   EXPECT_EQ(s->Messages(), 1u);  // a slice without its Service changes nothing a proxy sees
   Put({Svc("late")});
   ExpectInSync(*s, "late");
@@ -210,7 +231,7 @@ TEST_F(EndpointTopicTest, ServiceCreatedAfterSubscription) {
 }
 
 TEST_F(EndpointTopicTest, DeletingOneSliceRemovesOnlyItsAddresses) {
-  Put({Svc(), MakePod("a", "10.0.0.1"), MakePod("b", "10.0.0.2"), Slice("s1", {{"10.0.0.1", "a"}}),
+  Put({Svc(), PodAt("a", "10.0.0.1"), PodAt("b", "10.0.0.2"), Slice("s1", {{"10.0.0.1", "a"}}),
        Slice("s2", {{"10.0.0.2", "b"}})});
   auto s = std::make_shared<ModelStream>();
   Subscribe(s);
@@ -225,7 +246,7 @@ TEST_F(EndpointTopicTest, MetadataChangesReAddOnlyTheAffectedAddress) {
   auto rs = std::make_shared<ReplicaSet>();
   rs->meta.name = "web-abc";
   rs->meta.ns = kNs;
-  Put({Svc(), rs, MakePod("a", "10.0.0.1"), MakePod("b", "10.0.0.2", {}, {}, "other-rs"),
+  Put({Svc(), rs, PodAt("a", "10.0.0.1"), PodAt("b", "10.0.0.2", {}, {}, "other-rs"),
        Slice("s1", {{"10.0.0.1", "a"}, {"10.0.0.2", "b"}})});
   auto s = std::make_shared<ModelStream>();
   Subscribe(s);
@@ -250,11 +271,11 @@ TEST_F(EndpointTopicTest, MetadataChangesReAddOnlyTheAffectedAddress) {
          Put({r});
        },
        "deployment", "web"},
-      {"pod label", [&] { Put({MakePod("a", "10.0.0.1", {{"pod-template-hash", "h2"}})}); },
+      {"pod label", [&] { Put({PodAt("a", "10.0.0.1", {{"pod-template-hash", "h2"}})}); },
        "pod_template_hash", "h2"},
       {"service account",
        [&] {
-         auto p = std::make_shared<Pod>(*MakePod("a", "10.0.0.1", {{"pod-template-hash", "h2"}}));
+         auto p = std::make_shared<Pod>(*PodAt("a", "10.0.0.1", {{"pod-template-hash", "h2"}}));
          p->service_account_name = "other";
          Put({p});
        },
@@ -271,14 +292,14 @@ TEST_F(EndpointTopicTest, MetadataChangesReAddOnlyTheAffectedAddress) {
   }
   // Opaque annotation on the pod: the hint appears.
   size_t before = s->Messages();
-  Put({MakePod("a", "10.0.0.1", {}, {{"config.linkerd.io/opaque-ports", "8000-8100"}})});
+  Put({PodAt("a", "10.0.0.1", {}, {{"config.linkerd.io/opaque-ports", "8000-8100"}})});
   EXPECT_EQ(s->Messages(), before + 1);
   pb::WeightedAddr wa;
   wa.ParseFromString(s->Model().addrs.at("10.0.0.1:8080"));
   EXPECT_EQ(wa.protocol_hint().opaque_transport().inbound_port(), 4143u);
   // A pod outside the Service changes nothing.
   before = s->Messages();
-  Put({MakePod("unrelated", "10.0.9.9")});
+  Put({PodAt("unrelated", "10.0.9.9")});
   EXPECT_EQ(s->Messages(), before);
 }
 
@@ -286,7 +307,7 @@ TEST_F(EndpointTopicTest, ZoneHintsFilterForTheClientsZone) {
   auto node = std::make_shared<Node>();
   node->meta.name = "node-a";
   node->meta.labels["topology.kubernetes.io/zone"] = "zone-a";
-  Put({Svc(), node, MakePod("a", "10.0.0.1"), MakePod("b", "10.0.0.2"),
+  Put({Svc(), node, PodAt("a", "10.0.0.1"), PodAt("b", "10.0.0.2"),
        Slice("s1", {{"10.0.0.1", "a", true, {"zone-a"}, true}, {"10.0.0.2", "b", true, {"zone-b"}, true}})});
   EXPECT_EQ(ZoneOfNode(store_, "node-a"), "zone-a");
   EXPECT_EQ(Truth("web", "zone-a").addrs.size(), 1u);
@@ -309,7 +330,7 @@ TEST_F(EndpointTopicTest, EndpointsModeUsesReadyAddressesOnly) {
   sub.not_ready_addresses.push_back({"10.0.0.2", "", "", ObjectReference{"Pod", "b", kNs}});
   sub.ports.push_back({"http", 8080, "TCP"});
   eps->subsets.push_back(sub);
-  Put({Svc("web", /*named_target=*/true), MakePod("a", "10.0.0.1"), eps});
+  Put({Svc("web", /*named_target=*/true), PodAt("a", "10.0.0.1"), eps});
   EndpointState st = ComputeEndpoints(store_, EndpointKey{"web", kNs, 80, "", ""}, o);
   ASSERT_EQ(st.addrs.size(), 1u);
   EXPECT_EQ(st.addrs.begin()->first, "10.0.0.1:8080");
@@ -317,7 +338,7 @@ TEST_F(EndpointTopicTest, EndpointsModeUsesReadyAddressesOnly) {
 }
 
 TEST_F(EndpointTopicTest, PodIpProfileFollowsThePodAtThatAddress) {
-  Put({MakePod("a", "10.0.0.1", {}, {{"config.linkerd.io/opaque-ports", "3306"}})});
+  Put({PodAt("a", "10.0.0.1", {}, {{"config.linkerd.io/opaque-ports", "3306"}})});
   EndpointProfileKey key;
   key.ip = "10.0.0.1";
   key.port = 3306;
@@ -339,7 +360,7 @@ TEST_F(EndpointTopicTest, PodIpProfileFollowsThePodAtThatAddress) {
   Delete<Pod>("a");
   ASSERT_TRUE(p.ParseFromString(sink->last->bytes));
   EXPECT_FALSE(p.has_endpoint());
-  Put({MakePod("a2", "10.0.0.1")});
+  Put({PodAt("a2", "10.0.0.1")});
   ASSERT_TRUE(p.ParseFromString(sink->last->bytes));
   EXPECT_EQ(p.endpoint().metric_labels().at("pod"), "a2");
   EXPECT_TRUE(p.opaque_protocol());  // 3306 is in the default opaque ports
@@ -354,7 +375,7 @@ namespace dest {
 namespace {
 
 TEST_F(EndpointTopicTest, HostNetworkPodByHostIpAndPort) {
-  auto p = std::make_shared<Pod>(*MakePod("node-agent", "192.0.2.1"));
+  auto p = std::make_shared<Pod>(*PodAt("node-agent", "192.0.2.1"));
   p->host_network = true;
   Put({p});
   EXPECT_TRUE(LivePodsAt(store_, EndpointProfileKey::Mode::kPodIp, "192.0.2.1", 8080).empty());

@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "tests/fake_api_server.h"
+#include "tests/support/fake_api_server.h"
 #include "watchers/store/store.h"
 
 namespace YAML {

@@ -15,8 +15,8 @@
 #include "absl/strings/substitute.h"
 #include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
-#include "tests/stream_models.h"
-#include "tests/yaml_fixtures.h"
+#include "tests/support/stream_models.h"
+#include "tests/support/yaml_fixtures.h"
 #include "watchers/store/store.h"
 
 namespace dest {

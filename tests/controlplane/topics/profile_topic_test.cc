@@ -4,13 +4,18 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/substitute.h"
 #include "absl/synchronization/mutex.h"
 #include "controlplane/topics/profile_topic.h"
 #include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "tests/support/yaml_fixtures.h"
 #include "watchers/store/store.h"
 
 namespace dest {
@@ -52,52 +57,67 @@ Overrides OverridesOf(const pb::DestinationProfile& p) {
 
 constexpr char kFqdn[] = "web.prod.svc.cluster.local";
 
-std::shared_ptr<const Service> MakeService(bool opaque = false) {
-  auto s = std::make_shared<Service>();
-  s->meta.name = "web";
-  s->meta.ns = "prod";
-  s->cluster_ips = {"10.96.0.10"};
-  ServicePort p;
-  p.name = "http";
-  p.port = 8080;
-  p.target_port.int_value = 8080;
-  s->ports.push_back(p);
-  if (opaque) s->meta.annotations["config.linkerd.io/opaque-ports"] = "http";
-  return s;
+// The Service web in prod, port 8080 (http).
+std::shared_ptr<const Service> WebService(bool opaque = false) {
+  return Object<Service>(absl::Substitute(R"(
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: prod
+  annotations: {$0}
+spec:
+  clusterIP: 10.96.0.10
+  ports: [{name: http, port: 8080, targetPort: 8080}]
+)",
+                                          opaque ? "config.linkerd.io/opaque-ports: http" : ""));
 }
 
-std::shared_ptr<const ServiceProfile> MakeProfile(const std::string& ns,
-                                                  std::vector<DstOverrideSpec> dsts,
-                                                  const std::string& route = "GET /",
-                                                  bool valid = true) {
-  auto sp = std::make_shared<ServiceProfile>();
-  sp->meta.name = kFqdn;
-  sp->meta.ns = ns;
-  RouteSpec r;
-  r.name = route;
-  RequestMatchSpec m;
-  if (valid) {
-    m.method = "GET";
-    m.path_regex = "/";
-  }  // else: a match with no field, which is invalid
-  r.condition = m;
-  sp->routes.push_back(r);
-  sp->dst_overrides = std::move(dsts);
-  return sp;
+// The ServiceProfile of web in `ns` with one route and these dstOverrides {authority, weight as
+// written}. Invalid: the route's condition has no field.
+std::shared_ptr<const ServiceProfile> WebProfile(
+    const std::string& ns, const std::vector<std::pair<std::string, std::string>>& dsts,
+    const std::string& route = "GET /", bool valid = true) {
+  std::string yaml = absl::Substitute(R"(
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: $0, namespace: $1}
+spec:
+  routes:
+  - name: "$2"
+    condition: $3
+  dstOverrides:$4
+)",
+                                      kFqdn, ns, route,
+                                      valid ? "{method: GET, pathRegex: /}" : "{}",
+                                      dsts.empty() ? " []" : "");
+  for (const auto& [authority, weight] : dsts) {
+    absl::StrAppend(&yaml, "  - {authority: \"", authority, "\", weight: \"", weight, "\"}\n");
+  }
+  return Object<ServiceProfile>(yaml);
 }
 
-std::shared_ptr<const TrafficSplit> MakeSplit(const std::string& name, const std::string& ts,
-                                              std::vector<TrafficSplitBackend> backends,
-                                              bool with_matches = false) {
-  auto t = std::make_shared<TrafficSplit>();
-  t->meta.name = name;
-  t->meta.ns = "prod";
-  t->meta.creation_timestamp = ts;
-  t->api_version = "split.smi-spec.io/v1alpha2";
-  t->service = "web";
-  t->backends = std::move(backends);
-  if (with_matches) t->matches.push_back({"HTTPRouteGroup", "canary-routes", ""});
-  return t;
+// A TrafficSplit of web in prod; backends {service, weight as written}.
+std::shared_ptr<const TrafficSplit> WebSplit(
+    const std::string& name, const std::string& ts,
+    const std::vector<std::pair<std::string, std::string>>& backends, bool with_matches = false) {
+  std::string yaml = absl::Substitute(R"(
+apiVersion: split.smi-spec.io/v1alpha2
+kind: TrafficSplit
+metadata: {name: $0, namespace: prod, creationTimestamp: "$1"}
+spec:
+  service: web
+  matches: $2
+  backends:
+)",
+                                      name, ts,
+                                      with_matches
+                                          ? "[{kind: HTTPRouteGroup, name: canary-routes}]"
+                                          : "[]");
+  for (const auto& [service, weight] : backends) {
+    absl::StrAppend(&yaml, "  - {service: ", service, ", weight: \"", weight, "\"}\n");
+  }
+  return Object<TrafficSplit>(yaml);
 }
 
 class ProfileTopicTest : public ::testing::Test {
@@ -147,12 +167,12 @@ std::vector<MergeState> MergeStates() {
   const std::string self = "web.prod.svc.cluster.local.:8080";
   const std::string canary = "web-canary.prod.svc.cluster.local.:8080";
   const std::string primary = "web-primary.prod.svc.cluster.local.:8080";
-  auto svc = MakeService();
-  auto split = MakeSplit("web-split", "2026-01-01T00:00:00Z", {{"web-primary", "90"}, {"web-canary", "10"}});
-  auto older = MakeSplit("a-older", "2025-01-01T00:00:00Z", {{"web-canary", "1"}});
-  auto matches = MakeSplit("web-split", "2026-01-01T00:00:00Z", {{"web-canary", "1"}}, true);
-  auto sp_dst = MakeProfile("prod", {{"web-v2.prod.svc.cluster.local", "500m"}, {"web-v1.prod:9090", "1"}});
-  auto sp_plain = MakeProfile("prod", {});
+  auto svc = WebService();
+  auto split = WebSplit("web-split", "2026-01-01T00:00:00Z", {{"web-primary", "90"}, {"web-canary", "10"}});
+  auto older = WebSplit("a-older", "2025-01-01T00:00:00Z", {{"web-canary", "1"}});
+  auto matches = WebSplit("web-split", "2026-01-01T00:00:00Z", {{"web-canary", "1"}}, true);
+  auto sp_dst = WebProfile("prod", {{"web-v2.prod.svc.cluster.local", "500m"}, {"web-v1.prod:9090", "1"}});
+  auto sp_plain = WebProfile("prod", {});
   return {
       {"nothing", {svc}, {{self, 10000}}, 0},
       {"split", {svc, split}, {{primary, 900000}, {canary, 100000}}, 0},
@@ -202,9 +222,9 @@ TEST_F(ProfileTopicTest, EveryMergeStateAndEveryTransitionBothWays) {
 }
 
 TEST_F(ProfileTopicTest, ClientNamespaceProfileWinsWhileItExists) {
-  auto svc = MakeService();
-  auto server_sp = MakeProfile("prod", {}, "server-route");
-  auto client_sp = MakeProfile("shop", {}, "client-route");
+  auto svc = WebService();
+  auto server_sp = WebProfile("prod", {}, "server-route");
+  auto client_sp = WebProfile("shop", {}, "client-route");
   SetWorld({svc, server_sp});
   auto client = std::make_shared<RecordingSink>();
   auto local = std::make_shared<RecordingSink>();
@@ -238,8 +258,8 @@ TEST_F(ProfileTopicTest, ClientNamespaceProfileWinsWhileItExists) {
 }
 
 TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
-  auto svc = MakeService();
-  SetWorld({svc, MakeProfile("prod", {{"a.prod.svc.cluster.local", "1"}}, "good")});
+  auto svc = WebService();
+  SetWorld({svc, WebProfile("prod", {{"a.prod.svc.cluster.local", "1"}}, "good")});
   auto sink = std::make_shared<RecordingSink>();
   auto topic = Subscribe(sink);
   auto first = sink->Take();
@@ -247,7 +267,7 @@ TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
   EXPECT_EQ(first[0].routes(0).metrics_labels().at("route"), "good");
 
   // An invalid edit: nothing is sent, the metric counts it.
-  SetWorld({svc, MakeProfile("prod", {}, "bad", /*valid=*/false)});
+  SetWorld({svc, WebProfile("prod", {}, "bad", /*valid=*/false)});
   EXPECT_TRUE(sink->Take().empty());
   pb::DestinationProfile current;
   ASSERT_TRUE(current.ParseFromString(topic->Current()->bytes));
@@ -263,14 +283,14 @@ TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
   EXPECT_EQ(other_first[0].routes(0).metrics_labels().at("route"), "good");
 
   // Other inputs still flow while the profile is invalid: the Service becomes opaque.
-  SetWorld({MakeService(/*opaque=*/true), MakeProfile("prod", {}, "bad", false)});
+  SetWorld({WebService(/*opaque=*/true), WebProfile("prod", {}, "bad", false)});
   auto opaque = sink->Take();
   ASSERT_EQ(opaque.size(), 1u);
   EXPECT_TRUE(opaque[0].opaque_protocol());
   EXPECT_EQ(opaque[0].routes(0).metrics_labels().at("route"), "good");
 
   // Fixed: the new valid profile is sent.
-  SetWorld({MakeService(true), MakeProfile("prod", {}, "fixed")});
+  SetWorld({WebService(true), WebProfile("prod", {}, "fixed")});
   auto fixed = sink->Take();
   ASSERT_EQ(fixed.size(), 1u);
   EXPECT_EQ(fixed[0].routes(0).metrics_labels().at("route"), "fixed");
@@ -285,7 +305,7 @@ TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
 }
 
 TEST_F(ProfileTopicTest, InvalidProfileFirstSeenServesTheDefault) {
-  SetWorld({MakeService(), MakeProfile("prod", {}, "bad", /*valid=*/false)});
+  SetWorld({WebService(), WebProfile("prod", {}, "bad", /*valid=*/false)});
   auto sink = std::make_shared<RecordingSink>();
   Subscribe(sink);
   auto first = sink->Take();
@@ -296,7 +316,7 @@ TEST_F(ProfileTopicTest, InvalidProfileFirstSeenServesTheDefault) {
 }
 
 TEST_F(ProfileTopicTest, StreamsShareOneTopicAndOneSerialization) {
-  SetWorld({MakeService()});
+  SetWorld({WebService()});
   std::vector<std::shared_ptr<RecordingSink>> sinks;
   std::vector<std::shared_ptr<ProfileTopic>> held;
   for (int i = 0; i < 100; ++i) {
@@ -306,15 +326,15 @@ TEST_F(ProfileTopicTest, StreamsShareOneTopicAndOneSerialization) {
   for (const auto& t : held) EXPECT_EQ(t, held[0]);
   EXPECT_EQ(topics_.TopicCount(), 1u);
   auto before = held[0]->Current();
-  SetWorld({MakeService(), MakeSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
+  SetWorld({WebService(), WebSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
   auto after = held[0]->Current();
   EXPECT_NE(before, after);
   for (const auto& s : sinks) EXPECT_EQ(s->Take().size(), 2u);  // first + one change each
   // An unrelated change reaches nobody.
-  auto other = std::make_shared<Service>(*MakeService());
+  auto other = std::make_shared<Service>(*WebService());
   other->meta.name = "other";
-  SetWorld({MakeService(), other,
-            MakeSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
+  SetWorld({WebService(), other,
+            WebSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
   for (const auto& s : sinks) EXPECT_TRUE(s->Take().empty());
   for (const auto& s : sinks) held[0]->Unsubscribe(s.get());
   for (const auto& t : held) topics_.ReleaseProfile(*t);

@@ -8,8 +8,8 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "tests/log_capture.h"
-#include "tests/test_process.h"
+#include "tests/support/log_capture.h"
+#include "tests/support/test_process.h"
 #include "base/log.h"
 
 namespace dest {

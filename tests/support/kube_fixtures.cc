@@ -1,4 +1,4 @@
-#include "tests/kube_fixtures.h"
+#include "tests/support/kube_fixtures.h"
 
 #include <filesystem>
 #include <map>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "tests/test_process.h"
+#include "tests/support/test_process.h"
 #include "base/log.h"
 #include "yaml-cpp/yaml.h"
 

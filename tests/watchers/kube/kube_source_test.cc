@@ -11,10 +11,10 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "tests/fake_api_server.h"
-#include "tests/kube_fixtures.h"
-#include "tests/log_capture.h"
-#include "tests/test_process.h"
+#include "tests/support/fake_api_server.h"
+#include "tests/support/kube_fixtures.h"
+#include "tests/support/log_capture.h"
+#include "tests/support/test_process.h"
 #include "base/log.h"
 
 namespace dest {

@@ -1,5 +1,6 @@
 #include "controlplane/translate/profile_translator.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,10 +10,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/substitute.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/support/yaml_fixtures.h"
 
 namespace dest {
 namespace {
@@ -510,37 +514,51 @@ constexpr char kNs[] = "emojivoto";
 constexpr char kFqdn[] = "web.emojivoto.svc.cluster.local";
 constexpr char kSelf80[] = "web.emojivoto.svc.cluster.local.:80";
 
-std::shared_ptr<const Service> MakeService(std::optional<std::string> opaque_ports = std::nullopt) {
-  auto s = std::make_shared<Service>();
-  s->meta.name = "web";
-  s->meta.ns = kNs;
-  s->cluster_ips = {"10.96.0.10"};
-  ServicePort http;
-  http.name = "http";
-  http.port = 80;
-  http.target_port.int_value = 8080;
-  ServicePort grpc;
-  grpc.name = "grpc";
-  grpc.port = 9090;
-  grpc.target_port.int_value = 9090;
-  s->ports = {http, grpc};
-  if (opaque_ports) s->meta.annotations["config.linkerd.io/opaque-ports"] = *opaque_ports;
-  return s;
+// The Service web, ports 80 (http, to 8080) and 9090 (grpc).
+std::shared_ptr<const Service> WebService(std::optional<std::string> opaque_ports = std::nullopt) {
+  return Object<Service>(absl::Substitute(R"(
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: emojivoto
+  annotations: {$0}
+spec:
+  clusterIP: 10.96.0.10
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: grpc, port: 9090, targetPort: 9090}
+)",
+                                          opaque_ports ? absl::StrCat("config.linkerd.io/opaque-ports: \"",
+                                                                      *opaque_ports, "\"")
+                                                       : ""));
 }
 
-std::shared_ptr<const TrafficSplit> MakeSplit(
-    const std::string& name, const std::string& created, std::vector<TrafficSplitBackend> backends,
+// A TrafficSplit of the Service web; each backend {service, weight as written}, each match
+// {kind, name, apiGroup}.
+std::shared_ptr<const TrafficSplit> WebSplit(
+    const std::string& name, const std::string& created,
+    const std::vector<std::pair<std::string, std::string>>& backends,
     const std::string& api_version = "split.smi-spec.io/v1alpha2",
-    std::vector<TrafficSplitMatch> matches = {}) {
-  auto t = std::make_shared<TrafficSplit>();
-  t->meta.name = name;
-  t->meta.ns = kNs;
-  t->meta.creation_timestamp = created;
-  t->api_version = api_version;
-  t->service = "web";
-  t->backends = std::move(backends);
-  t->matches = std::move(matches);
-  return t;
+    const std::vector<std::array<std::string, 3>>& matches = {}) {
+  std::string yaml = absl::Substitute(R"(
+apiVersion: $0
+kind: TrafficSplit
+metadata: {name: $1, namespace: emojivoto, creationTimestamp: "$2"}
+spec:
+  service: web
+  backends:
+)",
+                                      api_version, name, created);
+  for (const auto& [service, weight] : backends) {
+    absl::StrAppend(&yaml, "  - {service: ", service, ", weight: \"", weight, "\"}\n");
+  }
+  if (!matches.empty()) absl::StrAppend(&yaml, "  matches:\n");
+  for (const auto& [kind, match_name, group] : matches) {
+    absl::StrAppend(&yaml, "  - {kind: ", kind, ", name: ", match_name, ", apiGroup: \"", group,
+                    "\"}\n");
+  }
+  return Object<TrafficSplit>(yaml);
 }
 
 ProfileInputs Inputs(uint32_t port = 80) {
@@ -548,7 +566,7 @@ ProfileInputs Inputs(uint32_t port = 80) {
   in.service_name = "web";
   in.service_ns = kNs;
   in.port = port;
-  in.service = MakeService();
+  in.service = WebService();
   return in;
 }
 
@@ -601,7 +619,7 @@ TEST(BuildProfileTest, AbsentServiceStillGetsNameAndSelfOverride) {
 // (b) A TrafficSplit alone: its backends, in order, trailing-dot authorities and backend refs.
 TEST(BuildProfileTest, SplitOnlyGivesBackendsInOrder) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v2", "90"}, {"web-v1", "10"}},
+  in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v2", "90"}, {"web-v1", "10"}},
                          "split.smi-spec.io/v1alpha4")};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
@@ -620,7 +638,7 @@ TEST(BuildProfileTest, SplitOnlyGivesBackendsInOrder) {
 
 TEST(BuildProfileTest, SplitV1alpha1QuantityWeights) {
   ProfileInputs in = Inputs(9090);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "500m"}, {"web-v2", "1"}},
+  in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "500m"}, {"web-v2", "1"}},
                          "split.smi-spec.io/v1alpha1")};
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, nullptr);
   EXPECT_THAT(Overrides(p.dst_overrides()),
@@ -630,7 +648,7 @@ TEST(BuildProfileTest, SplitV1alpha1QuantityWeights) {
 
 TEST(BuildProfileTest, SplitWithCustomClusterDomain) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}})};
+  in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}})};
   TranslatorOptions opts;
   opts.cluster_domain = "example.org";
   pb::DestinationProfile p = BuildProfile(in, nullptr, opts, nullptr);
@@ -645,7 +663,7 @@ TEST(BuildProfileTest, ProfileOverridesWinOverSplit) {
   ServiceProfile spec = ProfileWithOverrides(
       {{"web-sp.emojivoto.svc.cluster.local", "1"}, {"web-sp2.emojivoto.svc.cluster.local", "3"}});
   in.profile = std::make_shared<ServiceProfile>(spec);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}})};
+  in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}})};
   absl::StatusOr<TranslatedServiceProfile> sp = TranslateServiceProfile(spec, in.port);
   ASSERT_TRUE(sp.ok()) << sp.status();
   ProfileNotes notes;
@@ -663,7 +681,7 @@ TEST(BuildProfileTest, ProfileWithoutOverridesLetsSplitApply) {
   ServiceProfile spec = Profile({Route("books", PathRe("/books"))});
   spec.retry_budget = RetryBudgetSpec{0.5, 3, "30s"};
   in.profile = std::make_shared<ServiceProfile>(spec);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}, {"web-v2", "1"}})};
+  in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}, {"web-v2", "1"}})};
   absl::StatusOr<TranslatedServiceProfile> sp = TranslateServiceProfile(spec, in.port);
   ASSERT_TRUE(sp.ok()) << sp.status();
   ProfileNotes notes;
@@ -694,7 +712,7 @@ TEST(BuildProfileTest, ProfileWithoutOverridesAndNoSplitGivesSelf) {
 // (e) A split with spec.matches cannot be expressed as weights: not applied, and noted.
 TEST(BuildProfileTest, SplitWithMatchesIsNotApplied) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}},
+  in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}},
                          "split.smi-spec.io/v1alpha3", {{"HTTPRouteGroup", "canary", ""}})};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
@@ -707,9 +725,9 @@ TEST(BuildProfileTest, SplitWithMatchesIsNotApplied) {
 // A split with matches does not hide another, plain split.
 TEST(BuildProfileTest, SplitWithMatchesDoesNotHidePlainSplit) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("a-matching", "2020-01-01T00:00:00Z", {{"web-v1", "1"}},
+  in.splits = {WebSplit("a-matching", "2020-01-01T00:00:00Z", {{"web-v1", "1"}},
                          "split.smi-spec.io/v1alpha4", {{"HTTPRouteGroup", "canary", ""}}),
-               MakeSplit("b-plain", "2024-01-01T00:00:00Z", {{"web-v2", "1"}})};
+               WebSplit("b-plain", "2024-01-01T00:00:00Z", {{"web-v2", "1"}})};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
   EXPECT_THAT(Overrides(p.dst_overrides()),
@@ -744,24 +762,24 @@ TEST_P(SplitConflictTest, OldestWins) {
 INSTANTIATE_TEST_SUITE_P(
     Table, SplitConflictTest,
     testing::Values(SplitConflictCase{"OlderFirst",
-                                      {MakeSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}}),
-                                       MakeSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}})},
+                                      {WebSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}}),
+                                       WebSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}})},
                                       "b",
                                       "old"},
                     SplitConflictCase{"OlderLast",
-                                      {MakeSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}}),
-                                       MakeSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}})},
+                                      {WebSplit("a", "2024-01-01T00:00:00Z", {{"new", "1"}}),
+                                       WebSplit("b", "2023-01-01T00:00:00Z", {{"old", "1"}})},
                                       "b",
                                       "old"},
                     SplitConflictCase{"SameTimeThenName",
-                                      {MakeSplit("zeta", "2024-01-01T00:00:00Z", {{"z", "1"}}),
-                                       MakeSplit("alpha", "2024-01-01T00:00:00Z", {{"a", "1"}})},
+                                      {WebSplit("zeta", "2024-01-01T00:00:00Z", {{"z", "1"}}),
+                                       WebSplit("alpha", "2024-01-01T00:00:00Z", {{"a", "1"}})},
                                       "alpha",
                                       "a"},
                     SplitConflictCase{"ThreeSplits",
-                                      {MakeSplit("c", "2024-03-01T00:00:00Z", {{"c", "1"}}),
-                                       MakeSplit("b", "2024-01-01T00:00:00Z", {{"b", "1"}}),
-                                       MakeSplit("a", "2024-02-01T00:00:00Z", {{"a", "1"}})},
+                                      {WebSplit("c", "2024-03-01T00:00:00Z", {{"c", "1"}}),
+                                       WebSplit("b", "2024-01-01T00:00:00Z", {{"b", "1"}}),
+                                       WebSplit("a", "2024-02-01T00:00:00Z", {{"a", "1"}})},
                                       "b",
                                       "b"}));
 
@@ -769,7 +787,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(BuildProfileTest, SplitWithBadWeightIsNotApplied) {
   ProfileInputs in = Inputs(80);
   in.splits = {
-      MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}, {"web-v2", "abc"}})};
+      WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", "1"}, {"web-v2", "abc"}})};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
   ExpectSelfOverride(p, kSelf80);
@@ -780,7 +798,7 @@ TEST(BuildProfileTest, SplitWithBadWeightIsNotApplied) {
 TEST(BuildProfileTest, SplitWithNegativeOrOverflowingWeightIsNotApplied) {
   for (const char* w : {"-1", "1000000k", ""}) {
     ProfileInputs in = Inputs(80);
-    in.splits = {MakeSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", w}})};
+    in.splits = {WebSplit("web-split", "2024-01-01T00:00:00Z", {{"web-v1", w}})};
     pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, nullptr);
     ExpectSelfOverride(p, kSelf80);
   }
@@ -788,8 +806,8 @@ TEST(BuildProfileTest, SplitWithNegativeOrOverflowingWeightIsNotApplied) {
 
 TEST(BuildProfileTest, BadSplitDoesNotHideGoodSplit) {
   ProfileInputs in = Inputs(80);
-  in.splits = {MakeSplit("a-bad", "2020-01-01T00:00:00Z", {{"web-v1", "abc"}}),
-               MakeSplit("b-good", "2024-01-01T00:00:00Z", {{"web-v2", "1"}})};
+  in.splits = {WebSplit("a-bad", "2020-01-01T00:00:00Z", {{"web-v1", "abc"}}),
+               WebSplit("b-good", "2024-01-01T00:00:00Z", {{"web-v2", "1"}})};
   ProfileNotes notes;
   pb::DestinationProfile p = BuildProfile(in, nullptr, TranslatorOptions{}, &notes);
   EXPECT_THAT(Overrides(p.dst_overrides()),
@@ -813,7 +831,7 @@ class OpaqueProtocolTest : public testing::TestWithParam<OpaqueCase> {};
 TEST_P(OpaqueProtocolTest, FromAnnotationOrDefault) {
   const OpaqueCase& c = GetParam();
   ProfileInputs in = Inputs(c.port);
-  in.service = c.has_service ? MakeService(c.annotation) : nullptr;
+  in.service = c.has_service ? WebService(c.annotation) : nullptr;
   TranslatorOptions opts;
   opts.default_opaque_ports = PortSet::Parse(c.default_ports);
   pb::DestinationProfile p = BuildProfile(in, nullptr, opts, nullptr);

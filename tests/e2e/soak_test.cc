@@ -32,12 +32,12 @@
 #include "destination.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "base/proc_stats.h"
-#include "tests/fake_api_server.h"
-#include "tests/kube_fixtures.h"
-#include "tests/raw_h2_client.h"
-#include "tests/stream_models.h"
-#include "tests/stream_reader.h"
-#include "tests/test_process.h"
+#include "tests/support/fake_api_server.h"
+#include "tests/support/kube_fixtures.h"
+#include "tests/support/raw_h2_client.h"
+#include "tests/support/stream_models.h"
+#include "tests/support/stream_reader.h"
+#include "tests/support/test_process.h"
 
 namespace dest::testing {
 namespace {

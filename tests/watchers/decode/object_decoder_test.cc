@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/hostile_yaml.h"
+#include "tests/support/hostile_yaml.h"
 #include "watchers/decode/decode_node.h"
 #include "watchers/decode/json_decoder.h"
 #include "watchers/objects.h"

@@ -13,11 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/substitute.h"
 #include "controlplane/translate/endpoint_translator.h"
 #include "controlplane/topics/snapshot.h"
 #include "destination.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/yaml_fixtures.h"
 #include "watchers/objects.h"
 #include "watchers/store/store.h"
 
@@ -346,63 +348,66 @@ ObjectMeta Meta(const std::string& name, const std::string& ns = kNs) {
   return m;
 }
 
-IntOrString IntPort(int32_t p) {
-  IntOrString v;
-  v.is_int = true;
-  v.int_value = p;
-  return v;
-}
-IntOrString NamedPort(const std::string& name) {
-  IntOrString v;
-  v.is_int = false;
-  v.str_value = name;
-  return v;
+// The objects are YAML, decoded by the real decoder (tests/support/yaml_fixtures.h); these
+// helpers write the parts.
+std::string IntPort(int32_t p) { return absl::StrCat(p); }
+std::string NamedPort(const std::string& name) { return absl::StrCat("\"", name, "\""); }
+
+std::string SvcPort(const std::string& name, int32_t port, const std::string& target) {
+  return absl::Substitute("{name: $0, port: $1, targetPort: $2}", name, port, target);
 }
 
-Service MakeService(const std::string& name, std::vector<ServicePort> ports) {
-  Service s;
-  s.meta = Meta(name);
-  s.cluster_ips = {"10.96.0.10"};
-  s.ports = std::move(ports);
-  return s;
+// A Service in kNs with cluster IP 10.96.0.10 and these ports (SvcPort).
+Service ServiceNamed(const std::string& name, const std::vector<std::string>& ports) {
+  return *Object<Service>(absl::Substitute(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: $0, namespace: $1, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.10
+  ports: [$2]
+)",
+                                           name, kNs, absl::StrJoin(ports, ", ")));
 }
 
-ServicePort SvcPort(const std::string& name, int32_t port, IntOrString target) {
-  ServicePort p;
-  p.name = name;
-  p.port = port;
-  p.target_port = std::move(target);
-  return p;
+// One endpoint of a slice: an address, its Pod (none when empty), its ready condition (absent
+// when nullopt) and hostname.
+std::string Ep(const std::string& ip, const std::string& pod = "",
+               std::optional<bool> ready = std::nullopt, const std::string& hostname = "") {
+  std::string out = absl::StrCat("- addresses: [\"", ip, "\"]\n");
+  if (ready) absl::StrAppend(&out, "  conditions: {ready: ", *ready ? "true" : "false", "}\n");
+  if (!hostname.empty()) absl::StrAppend(&out, "  hostname: ", hostname, "\n");
+  if (!pod.empty()) {
+    absl::StrAppend(&out, "  targetRef: {kind: Pod, name: ", pod, ", namespace: ", kNs, "}\n");
+  }
+  return out;
 }
 
-SliceEndpoint Ep(const std::string& ip, const std::string& pod = "",
-                 std::optional<bool> ready = std::nullopt, const std::string& hostname = "") {
-  SliceEndpoint e;
-  e.addresses = {ip};
-  e.ready = ready;
-  e.hostname = hostname;
-  if (!pod.empty()) e.target_ref = ObjectReference{"Pod", pod, kNs};
-  return e;
+std::string SlicePort(const std::string& name, int32_t port) {
+  return absl::Substitute("{name: $0, port: $1}", name, port);
 }
 
-EndpointSlice MakeSlice(const std::string& name, const std::string& service,
-                        std::vector<EndpointPort> ports, std::vector<SliceEndpoint> endpoints,
-                        const std::string& address_type = "IPv4") {
-  EndpointSlice s;
-  s.meta = Meta(name);
-  s.meta.labels["kubernetes.io/service-name"] = service;
-  s.service_name = service;
-  s.address_type = address_type;
-  s.ports = std::move(ports);
-  s.endpoints = std::move(endpoints);
-  return s;
-}
-
-EndpointPort SlicePort(const std::string& name, int32_t port) {
-  EndpointPort p;
-  p.name = name;
-  p.port = port;
-  return p;
+// An EndpointSlice of `service` in kNs with these ports (SlicePort) and endpoints (Ep).
+EndpointSlice SliceNamed(const std::string& name, const std::string& service,
+                         const std::vector<std::string>& ports,
+                         const std::vector<std::string>& endpoints,
+                         const std::string& address_type = "IPv4") {
+  return *Object<EndpointSlice>(absl::StrCat(
+      absl::Substitute(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $0
+  namespace: $1
+  creationTimestamp: "2024-01-01T00:00:00Z"
+  labels: {kubernetes.io/service-name: $2}
+addressType: $3
+ports: [$4]
+endpoints:$5
+)",
+                       name, kNs, service, address_type, absl::StrJoin(ports, ", "),
+                       endpoints.empty() ? " []" : ""),
+      absl::StrJoin(endpoints, "")));
 }
 
 OwnerReference Owner(const std::string& kind, const std::string& name) {
@@ -417,21 +422,18 @@ OwnerReference Owner(const std::string& kind, const std::string& name) {
   return o;
 }
 
-Pod MakePod(const std::string& name, const std::string& ip) {
-  Pod p;
-  p.meta = Meta(name);
-  p.phase = "Running";
-  p.pod_ips = {ip};
-  p.host_ip = "192.168.0.1";
-  p.node_name = "node-1";
-  Container app;
-  app.name = "app";
-  ContainerPort cp;
-  cp.name = "web-http";
-  cp.container_port = 8080;
-  app.ports = {cp};
-  p.containers = {app};
-  return p;
+// A running pod in kNs on node-1 (192.168.0.1) at `ip`, container port 8080 named web-http.
+Pod PodNamed(const std::string& name, const std::string& ip) {
+  return *Object<Pod>(absl::Substitute(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: $0, namespace: $1, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  nodeName: node-1
+  containers: [{name: app, ports: [{name: web-http, containerPort: 8080}]}]
+status: {phase: Running, podIPs: [{ip: "$2"}], hostIP: 192.168.0.1}
+)",
+                                       name, kNs, ip));
 }
 
 Pod Meshed(Pod p, const std::string& controller_ns = "linkerd") {
@@ -475,8 +477,8 @@ class ComputeEndpointsTest : public testing::Test {
   void OnePod(Pod pod) {
     std::string ip = pod.pod_ips[0];
     std::string name = pod.meta.name;
-    Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-           Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep(ip, name)})),
+    Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+           Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep(ip, name)})),
            Added(std::move(pod))});
   }
 
@@ -493,36 +495,36 @@ TEST_F(ComputeEndpointsTest, AbsentServiceIsNoEndpointsFalse) {
 }
 
 TEST_F(ComputeEndpointsTest, ServiceWithoutSlicesIsNoEndpointsTrue) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))}))});
   EXPECT_THAT(First(Key()), ElementsAre("no_endpoints exists=true"));
 }
 
 TEST_F(ComputeEndpointsTest, OnlyReadyEndpoints) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)},
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)},
                          {Ep("10.0.0.1", "", std::nullopt), Ep("10.0.0.2", "", true),
                           Ep("10.0.0.3", "", false)}))});
   EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080,10.0.0.2:8080"));
 }
 
 TEST_F(ComputeEndpointsTest, NoReadyEndpointsIsNoEndpointsTrue) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.3", "", false)}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.3", "", false)}))});
   EXPECT_THAT(First(Key()), ElementsAre("no_endpoints exists=true"));
 }
 
 TEST_F(ComputeEndpointsTest, OtherServicesSlicesAreIgnored) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeService("api", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
-         Added(MakeSlice("api-1", "api", {SlicePort("http", 8080)}, {Ep("10.0.0.9")}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(ServiceNamed("api", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(SliceNamed("api-1", "api", {SlicePort("http", 8080)}, {Ep("10.0.0.9")}))});
   EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080"));
 }
 
 TEST_F(ComputeEndpointsTest, NamedTargetPortResolvedThroughSlicePort) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, NamedPort("web-http")),
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, NamedPort("web-http")),
                                    SvcPort("admin", 9990, NamedPort("web-admin"))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("admin", 9991), SlicePort("http", 8080)},
+         Added(SliceNamed("web-1", "web", {SlicePort("admin", 9991), SlicePort("http", 8080)},
                          {Ep("10.0.0.1"), Ep("10.0.0.2")}))});
   EXPECT_THAT(First(Key(80)), ElementsAre("add 10.0.0.1:8080,10.0.0.2:8080"));
   EXPECT_THAT(First(Key(9990)), ElementsAre("add 10.0.0.1:9991,10.0.0.2:9991"));
@@ -530,27 +532,27 @@ TEST_F(ComputeEndpointsTest, NamedTargetPortResolvedThroughSlicePort) {
 
 TEST_F(ComputeEndpointsTest, NamedTargetPortDiffersPerSlice) {
   // Two slices of one Service may carry different numbers for the same named port.
-  Apply({Added(MakeService("web", {SvcPort("http", 80, NamedPort("web-http"))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
-         Added(MakeSlice("web-2", "web", {SlicePort("http", 8081)}, {Ep("10.0.0.2")}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, NamedPort("web-http"))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(SliceNamed("web-2", "web", {SlicePort("http", 8081)}, {Ep("10.0.0.2")}))});
   EXPECT_THAT(First(Key(80)), ElementsAre("add 10.0.0.1:8080,10.0.0.2:8081"));
 }
 
 TEST_F(ComputeEndpointsTest, NumericTargetPort) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
   EXPECT_THAT(First(Key(80)), ElementsAre("add 10.0.0.1:8080"));
 }
 
 TEST_F(ComputeEndpointsTest, PortNotInServiceIsUsedUnchanged) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
   EXPECT_THAT(First(Key(9999)), ElementsAre("add 10.0.0.1:9999"));
 }
 
 TEST_F(ComputeEndpointsTest, InstanceSelectsByHostname) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice(
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed(
              "web-1", "web", {SlicePort("http", 8080)},
              {Ep("10.0.0.1", "", std::nullopt, "web-0"), Ep("10.0.0.2", "", std::nullopt, "web-1"),
               Ep("10.0.0.3", "", std::nullopt, "")}))});
@@ -561,8 +563,8 @@ TEST_F(ComputeEndpointsTest, InstanceSelectsByHostname) {
 }
 
 TEST_F(ComputeEndpointsTest, Ipv6EndpointsAreServed) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-v6", "web", {SlicePort("http", 8080)},
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-v6", "web", {SlicePort("http", 8080)},
                          {Ep("fd00::1"), Ep("FD00:0:0::2")}, "IPv6"))});
   EXPECT_THAT(First(Key()), ElementsAre("add [fd00::1]:8080,[fd00::2]:8080"));
   std::map<std::string, pb::WeightedAddr> addrs = FirstAdd(Key());
@@ -575,32 +577,32 @@ TEST_F(ComputeEndpointsTest, Ipv6EndpointsAreServed) {
 }
 
 TEST_F(ComputeEndpointsTest, DualStackSlicesMerge) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-v4", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
-         Added(MakeSlice("web-v6", "web", {SlicePort("http", 8080)}, {Ep("fd00::1")}, "IPv6"))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-v4", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(SliceNamed("web-v6", "web", {SlicePort("http", 8080)}, {Ep("fd00::1")}, "IPv6"))});
   EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080,[fd00::1]:8080"));
 }
 
 TEST_F(ComputeEndpointsTest, FqdnSlicesAreIgnored) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
-         Added(MakeSlice("web-fqdn", "web", {SlicePort("http", 8080)}, {Ep("example.com")},
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(SliceNamed("web-fqdn", "web", {SlicePort("http", 8080)}, {Ep("example.com")},
                          "FQDN"))});
   EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080"));
 }
 
 TEST_F(ComputeEndpointsTest, AddressInTwoSlicesIsSentOnce) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
-         Added(MakeSlice("web-2", "web", {SlicePort("http", 8080)},
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+         Added(SliceNamed("web-2", "web", {SlicePort("http", 8080)},
                          {Ep("10.0.0.1"), Ep("10.0.0.2")}))});
   EXPECT_THAT(First(Key()), ElementsAre("add 10.0.0.1:8080,10.0.0.2:8080"));
 }
 
 TEST_F(ComputeEndpointsTest, DeletingOneSliceRemovesOnlyItsAddresses) {
-  EndpointSlice second = MakeSlice("web-2", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.2")});
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
+  EndpointSlice second = SliceNamed("web-2", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.2")});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")})),
          Added(second)});
   EndpointState before = ComputeEndpoints(store_, Key(), options_);
   Apply({Deleted(second)});
@@ -609,9 +611,9 @@ TEST_F(ComputeEndpointsTest, DeletingOneSliceRemovesOnlyItsAddresses) {
 }
 
 TEST_F(ComputeEndpointsTest, ServiceDeletedAndBack) {
-  Service svc = MakeService("web", {SvcPort("http", 80, IntPort(8080))});
+  Service svc = ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))});
   Apply(
-      {Added(svc), Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
+      {Added(svc), Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
   EndpointState s1 = ComputeEndpoints(store_, Key(), options_);
   Apply({Deleted(svc)});
   EndpointState s2 = ComputeEndpoints(store_, Key(), options_);
@@ -622,8 +624,8 @@ TEST_F(ComputeEndpointsTest, ServiceDeletedAndBack) {
 }
 
 TEST_F(ComputeEndpointsTest, EndpointWithoutPodHasOnlyAddrAndWeight) {
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)}, {Ep("10.0.0.1")}))});
   pb::WeightedAddr wa = OnlyAddr(Key());
   EXPECT_EQ(wa.weight(), 10000u);
   EXPECT_FALSE(wa.has_tls_identity());
@@ -631,7 +633,7 @@ TEST_F(ComputeEndpointsTest, EndpointWithoutPodHasOnlyAddrAndWeight) {
 }
 
 TEST_F(ComputeEndpointsTest, OwnerChainsAndPodLabels) {
-  Pod deploy_pod = MakePod("web-5d9f-abcde", "10.0.0.1");
+  Pod deploy_pod = PodNamed("web-5d9f-abcde", "10.0.0.1");
   deploy_pod.meta.owner_references = {Owner("ReplicaSet", "web-5d9f")};
   deploy_pod.meta.labels["pod-template-hash"] = "5d9f";
   deploy_pod.service_account_name = "web-sa";
@@ -639,30 +641,30 @@ TEST_F(ComputeEndpointsTest, OwnerChainsAndPodLabels) {
   rs.meta = Meta("web-5d9f");
   rs.meta.owner_references = {Owner("Deployment", "web")};
 
-  Pod cron_pod = MakePod("nightly-123-xyz", "10.0.0.2");
+  Pod cron_pod = PodNamed("nightly-123-xyz", "10.0.0.2");
   cron_pod.meta.owner_references = {Owner("Job", "nightly-123")};
   Job cron_job;
   cron_job.meta = Meta("nightly-123");
   cron_job.meta.owner_references = {Owner("CronJob", "nightly")};
 
-  Pod job_pod = MakePod("once-abc", "10.0.0.3");
+  Pod job_pod = PodNamed("once-abc", "10.0.0.3");
   job_pod.meta.owner_references = {Owner("Job", "once")};
   Job job;
   job.meta = Meta("once");
 
-  Pod sts_pod = MakePod("db-0", "10.0.0.4");
+  Pod sts_pod = PodNamed("db-0", "10.0.0.4");
   sts_pod.meta.owner_references = {Owner("StatefulSet", "db")};
 
-  Pod ds_pod = MakePod("agent-x", "10.0.0.5");
+  Pod ds_pod = PodNamed("agent-x", "10.0.0.5");
   ds_pod.meta.owner_references = {Owner("DaemonSet", "agent")};
 
-  Pod bare_rs_pod = MakePod("bare-abc", "10.0.0.6");
+  Pod bare_rs_pod = PodNamed("bare-abc", "10.0.0.6");
   bare_rs_pod.meta.owner_references = {Owner("ReplicaSet", "bare")};
   ReplicaSet bare_rs;
   bare_rs.meta = Meta("bare");
 
-  Apply({Added(MakeService("web", {SvcPort("http", 80, IntPort(8080))})),
-         Added(MakeSlice("web-1", "web", {SlicePort("http", 8080)},
+  Apply({Added(ServiceNamed("web", {SvcPort("http", 80, IntPort(8080))})),
+         Added(SliceNamed("web-1", "web", {SlicePort("http", 8080)},
                          {Ep("10.0.0.1", "web-5d9f-abcde"), Ep("10.0.0.2", "nightly-123-xyz"),
                           Ep("10.0.0.3", "once-abc"), Ep("10.0.0.4", "db-0"),
                           Ep("10.0.0.5", "agent-x"), Ep("10.0.0.6", "bare-abc")})),
@@ -705,7 +707,7 @@ TEST_F(ComputeEndpointsTest, OwnerChainsAndPodLabels) {
 constexpr char kWebSaIdentity[] = "web-sa.emojivoto.serviceaccount.identity.linkerd.cluster.local";
 
 TEST_F(ComputeEndpointsTest, MeshedPodGetsIdentityAndH2) {
-  Pod pod = Meshed(MakePod("web-0", "10.0.0.1"));
+  Pod pod = Meshed(PodNamed("web-0", "10.0.0.1"));
   pod.service_account_name = "web-sa";
   OnePod(pod);
   pb::WeightedAddr wa = OnlyAddr(Key());
@@ -722,7 +724,7 @@ TEST_F(ComputeEndpointsTest, MeshedPodGetsIdentityAndH2) {
 TEST_F(ComputeEndpointsTest, IdentityUsesTrustDomainAndControllerNamespace) {
   options_.controller_namespace = "mesh";
   options_.identity_trust_domain = "example.org";
-  OnePod(Meshed(MakePod("web-0", "10.0.0.1"), "mesh"));
+  OnePod(Meshed(PodNamed("web-0", "10.0.0.1"), "mesh"));
   pb::WeightedAddr wa = OnlyAddr(Key());
   EXPECT_EQ(wa.tls_identity().dns_like_identity().name(),
             "default.emojivoto.serviceaccount.identity.mesh.example.org");
@@ -731,7 +733,7 @@ TEST_F(ComputeEndpointsTest, IdentityUsesTrustDomainAndControllerNamespace) {
 }
 
 TEST_F(ComputeEndpointsTest, PodOfAnotherControlPlaneHasNoIdentity) {
-  OnePod(Meshed(MakePod("web-0", "10.0.0.1"), "other-linkerd"));
+  OnePod(Meshed(PodNamed("web-0", "10.0.0.1"), "other-linkerd"));
   pb::WeightedAddr wa = OnlyAddr(Key());
   EXPECT_FALSE(wa.has_tls_identity());
   EXPECT_FALSE(wa.has_protocol_hint());
@@ -739,7 +741,7 @@ TEST_F(ComputeEndpointsTest, PodOfAnotherControlPlaneHasNoIdentity) {
 }
 
 TEST_F(ComputeEndpointsTest, UnmeshedPodHasNoIdentityNorHint) {
-  OnePod(MakePod("web-0", "10.0.0.1"));
+  OnePod(PodNamed("web-0", "10.0.0.1"));
   pb::WeightedAddr wa = OnlyAddr(Key());
   EXPECT_FALSE(wa.has_tls_identity());
   EXPECT_FALSE(wa.has_protocol_hint());
@@ -747,7 +749,7 @@ TEST_F(ComputeEndpointsTest, UnmeshedPodHasNoIdentityNorHint) {
 }
 
 TEST_F(ComputeEndpointsTest, IdentityModeOtherThanDefaultHasNoIdentity) {
-  Pod pod = Meshed(MakePod("web-0", "10.0.0.1"));
+  Pod pod = Meshed(PodNamed("web-0", "10.0.0.1"));
   pod.meta.annotations["linkerd.io/identity-mode"] = "disabled";
   OnePod(pod);
   pb::WeightedAddr wa = OnlyAddr(Key());
@@ -755,7 +757,7 @@ TEST_F(ComputeEndpointsTest, IdentityModeOtherThanDefaultHasNoIdentity) {
 }
 
 TEST_F(ComputeEndpointsTest, IdentityModeDefaultHasIdentity) {
-  Pod pod = Meshed(MakePod("web-0", "10.0.0.1"));
+  Pod pod = Meshed(PodNamed("web-0", "10.0.0.1"));
   pod.meta.annotations["linkerd.io/identity-mode"] = "default";
   OnePod(pod);
   EXPECT_TRUE(OnlyAddr(Key()).has_tls_identity());
@@ -763,13 +765,13 @@ TEST_F(ComputeEndpointsTest, IdentityModeDefaultHasIdentity) {
 
 TEST_F(ComputeEndpointsTest, IdentityDisabledByOption) {
   options_.enable_identity = false;
-  OnePod(Meshed(MakePod("web-0", "10.0.0.1")));
+  OnePod(Meshed(PodNamed("web-0", "10.0.0.1")));
   EXPECT_FALSE(OnlyAddr(Key()).has_tls_identity());
 }
 
 TEST_F(ComputeEndpointsTest, NoH2WhenUpgradeDisabled) {
   options_.enable_h2_upgrade = false;
-  OnePod(Meshed(MakePod("web-0", "10.0.0.1")));
+  OnePod(Meshed(PodNamed("web-0", "10.0.0.1")));
   pb::WeightedAddr wa = OnlyAddr(Key());
   EXPECT_TRUE(wa.has_tls_identity());
   EXPECT_FALSE(wa.protocol_hint().has_h2());
@@ -786,7 +788,7 @@ class SkipInboundPortsTest : public ComputeEndpointsTest,
                              public testing::WithParamInterface<SkipCase> {};
 
 TEST_P(SkipInboundPortsTest, SuppressesIdentityAndHints) {
-  Pod pod = Meshed(MakePod("web-0", "10.0.0.1"));
+  Pod pod = Meshed(PodNamed("web-0", "10.0.0.1"));
   pod.meta.annotations["config.linkerd.io/skip-inbound-ports"] = GetParam().skip;
   OnePod(pod);
   pb::WeightedAddr wa = OnlyAddr(Key());
@@ -819,7 +821,7 @@ class OpaquePortsTest : public ComputeEndpointsTest,
 TEST_P(OpaquePortsTest, OpaqueTransportWithInboundPort) {
   const OpaqueCase& c = GetParam();
   options_.default_opaque_ports = PortSet::Parse(c.default_ports);
-  Pod pod = Meshed(MakePod("web-0", "10.0.0.1"));
+  Pod pod = Meshed(PodNamed("web-0", "10.0.0.1"));
   if (c.annotation) pod.meta.annotations["config.linkerd.io/opaque-ports"] = *c.annotation;
   if (c.inbound_listen_addr) {
     Container proxy;
@@ -855,7 +857,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(ComputeEndpointsTest, OpaqueIsJudgedOnTheTargetPort) {
   // The request is for Service port 80; the pod listens on 8080, which is opaque.
-  Pod pod = Meshed(MakePod("web-0", "10.0.0.1"));
+  Pod pod = Meshed(PodNamed("web-0", "10.0.0.1"));
   pod.meta.annotations["config.linkerd.io/opaque-ports"] = "8080";
   OnePod(pod);
   pb::WeightedAddr wa = OnlyAddr(Key(80));

@@ -1,4 +1,4 @@
-#include "tests/test_process.h"
+#include "tests/support/test_process.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

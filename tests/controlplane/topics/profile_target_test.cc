@@ -3,11 +3,12 @@
 // error a proxy would get.
 #include "controlplane/topics/profile_target.h"
 
+#include <ostream>
 #include <string>
 #include <variant>
 
 #include "gtest/gtest.h"
-#include "tests/yaml_fixtures.h"
+#include "tests/support/yaml_fixtures.h"
 
 namespace dest {
 namespace {
@@ -106,6 +107,8 @@ struct Case {
   ProfileTarget want;          // when code is kOk
   std::string message_has;     // when it is not
 };
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 Case Ok(std::string name, std::string authority, std::string token, ProfileTarget want) {
   return Case{std::move(name), std::move(authority), std::move(token), absl::StatusCode::kOk,
