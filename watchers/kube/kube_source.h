@@ -39,6 +39,9 @@ class Counter;
 
 namespace dest {
 
+class Reflector;
+struct ReflectorShared;
+
 // One Kubernetes resource the source watches (get, list and watch are the only verbs it needs).
 struct WatchedResource {
   Kind kind;
@@ -75,20 +78,18 @@ class KubernetesSource : public Source {
   void Stop() override;
   std::vector<Kind> Kinds() const override;
 
-  class Reflector;  // one per kind, in kube_source.cc
-
  private:
   std::shared_ptr<KubeClient> client_;
   const Options options_;
   Store* const store_;
-  std::vector<std::unique_ptr<Reflector>> reflectors_;
+  std::unique_ptr<ReflectorShared> shared_;  // what the reflectors share
+  std::vector<std::unique_ptr<Reflector>> reflectors_;  // one per kind (reflector.h)
   std::vector<std::thread> threads_;
   absl::Notification stop_;
 
   prometheus::Family<prometheus::Counter>* restarts_ = nullptr;
   prometheus::Family<prometheus::Counter>* relists_ = nullptr;
   prometheus::Family<prometheus::Counter>* errors_ = nullptr;
-  friend class Reflector;
 };
 
 }  // namespace dest
