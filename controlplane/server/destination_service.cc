@@ -162,7 +162,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
   if (auto svc = store_->Get<dest::Service>(auth->ns, auth->service);
       svc != nullptr && svc->type == "ExternalName") {
     return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                               absl::StrCat("Service ", auth->ns, "/", auth->service,
+                               absl::StrCat("Service ", ServiceRef{auth->ns, auth->service}.ToString(),
                                             " is of type ExternalName and has no endpoints")),
                   false);
   }

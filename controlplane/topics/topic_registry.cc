@@ -167,7 +167,8 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   BuildProfile(in, nullptr, options_, &notes);
   if (absl::Status valid = ValidateSplitWeights(split);
       !valid.ok() && last_valid_.splits.HasLastValid(split.meta.ns, split.meta.name)) {
-    notes.warnings.push_back(absl::StrCat("TrafficSplit ", split.meta.ns, "/", split.meta.name,
+    notes.warnings.push_back(absl::StrCat("TrafficSplit ",
+                                          ServiceRef{split.meta.ns, split.meta.name}.ToString(),
                                           " ", valid.message(),
                                           ": its last valid weights stay in force"));
   }
