@@ -127,7 +127,11 @@ std::optional<std::string> PodRef(const std::optional<ObjectReference>& ref,
 void Store::IndexLocked(const AnyObject& o, bool add) {
   const ObjectMeta& meta = MetaOf(o);
   const NsName self(meta.ns, meta.name);
-  std::visit([&](const auto& object) { IndexKindLocked(*object, self, add); }, o);
+  std::visit(
+      [&](const auto& object) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        IndexKindLocked(*object, self, add);
+      },
+      o);
 }
 
 void Store::IndexKindLocked(const EndpointSlice& s, const NsName& self, bool add) {
