@@ -31,9 +31,14 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
 
+// Where a leaf field goes among the shared nodes of a match with several fields.
+enum class LeafSlot { kBeforeNot, kAfterNot };
+
 // Translates a match tree: the all/any/not nodes shared by request and response matches, plus the
 // leaves `leaves` appends for the fields particular to each. A match with several fields becomes
-// `all` of them; a match with none is invalid.
+// `all` of them, in the order of Linkerd's translation (controller/api/destination's
+// toRequestMatch and toResponseMatch), so profiles are byte-identical to Linkerd's: requests
+// all, any, method, not, path; responses all, any, status, not. A match with none is invalid.
 template <typename Spec, typename Pb, typename Leaves>
 absl::Status TranslateMatch(const Spec& m, const std::string& path, Pb* out, const Leaves& leaves) {
   std::vector<Pb> parts;
@@ -53,13 +58,14 @@ absl::Status TranslateMatch(const Spec& m, const std::string& path, Pb* out, con
     }
     parts.push_back(std::move(p));
   }
+  RETURN_IF_ERROR(leaves(m, path, LeafSlot::kBeforeNot, &parts));
   if (!m.not_.empty()) {
     Pb p;
     RETURN_IF_ERROR(
         TranslateMatch(m.not_[0], absl::StrCat(path, ".not"), p.mutable_not_(), leaves));
     parts.push_back(std::move(p));
   }
-  RETURN_IF_ERROR(leaves(m, path, &parts));
+  RETURN_IF_ERROR(leaves(m, path, LeafSlot::kAfterNot, &parts));
   if (parts.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": a match needs at least one field"));
   }
@@ -71,39 +77,41 @@ absl::Status TranslateMatch(const Spec& m, const std::string& path, Pb* out, con
   return absl::OkStatus();
 }
 
-// The leaves of a request match: pathRegex and method.
-absl::Status RequestLeaves(const RequestMatchSpec& m, const std::string& path,
+// The leaves of a request match: method before `not`, pathRegex after it.
+absl::Status RequestLeaves(const RequestMatchSpec& m, const std::string& path, LeafSlot slot,
                            std::vector<pb::RequestMatch>* parts) {
-  if (m.path_regex) {
+  if (slot == LeafSlot::kAfterNot) {
+    if (!m.path_regex) return absl::OkStatus();
     if (m.path_regex->empty()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ".pathRegex: empty"));
     }
     pb::RequestMatch p;
     p.mutable_path()->set_regex(*m.path_regex);
     parts->push_back(std::move(p));
+    return absl::OkStatus();
   }
-  if (m.method) {
-    static constexpr absl::string_view kMethods[] = {
-        "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "HEAD", "TRACE"};
-    if (m.method->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".method: empty"));
-    std::string upper = absl::AsciiStrToUpper(*m.method);
-    pb::RequestMatch p;
-    auto* method = p.mutable_method();
-    auto it = std::find(std::begin(kMethods), std::end(kMethods), upper);
-    if (it != std::end(kMethods)) {
-      method->set_registered(static_cast<http::HttpMethod::Registered>(it - std::begin(kMethods)));
-    } else {
-      method->set_unregistered(*m.method);
-    }
-    parts->push_back(std::move(p));
+  if (!m.method) return absl::OkStatus();
+  static constexpr absl::string_view kMethods[] = {
+      "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "HEAD", "TRACE"};
+  if (m.method->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".method: empty"));
+  std::string upper = absl::AsciiStrToUpper(*m.method);
+  pb::RequestMatch p;
+  auto* method = p.mutable_method();
+  auto it = std::find(std::begin(kMethods), std::end(kMethods), upper);
+  if (it != std::end(kMethods)) {
+    method->set_registered(static_cast<http::HttpMethod::Registered>(it - std::begin(kMethods)));
+  } else {
+    method->set_unregistered(*m.method);
   }
+  parts->push_back(std::move(p));
   return absl::OkStatus();
 }
 
-// The leaf of a response match: a status range (0 = unset bound; set bounds in 100..599).
-absl::Status ResponseLeaves(const ResponseMatchSpec& m, const std::string& path,
+// The leaf of a response match, before `not`: a status range (0 = unset bound; set bounds in
+// 100..599).
+absl::Status ResponseLeaves(const ResponseMatchSpec& m, const std::string& path, LeafSlot slot,
                             std::vector<pb::ResponseMatch>* parts) {
-  if (!m.status) return absl::OkStatus();
+  if (slot != LeafSlot::kBeforeNot || !m.status) return absl::OkStatus();
   int64_t lo = m.status->min, hi = m.status->max;
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".status: ", why));

@@ -30,11 +30,10 @@ using testing::Pair;
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-// Compares `got` with the text-format `want`. With `unordered`, the members of all/any lists may
-// come in any order (the spec does not order the parts of a multi-field match).
+// Compares `got` with the text-format `want`, in order: the parts of a multi-field match come in
+// Linkerd's order (requests all, any, method, not, path; responses all, any, status, not).
 template <typename M>
-testing::AssertionResult ProtoEq(const M& got, const std::string& want_text,
-                                 bool unordered = false) {
+testing::AssertionResult ProtoEq(const M& got, const std::string& want_text) {
   M want;
   if (!google::protobuf::TextFormat::ParseFromString(want_text, &want)) {
     return testing::AssertionFailure() << "bad expectation text: " << want_text;
@@ -42,9 +41,6 @@ testing::AssertionResult ProtoEq(const M& got, const std::string& want_text,
   google::protobuf::util::MessageDifferencer d;
   std::string diff;
   d.ReportDifferencesToString(&diff);
-  if constexpr (requires { typename M::Seq; }) {
-    if (unordered) d.TreatAsSet(M::Seq::descriptor()->FindFieldByName("matches"));
-  }
   if (d.Compare(want, got)) return testing::AssertionSuccess();
   return testing::AssertionFailure() << "got:\n"
                                      << got.DebugString() << "want:\n"
@@ -209,7 +205,6 @@ struct RequestMatchCase {
   std::string name;
   RequestMatchSpec spec;
   std::string want;  // text format of the RequestMatch
-  bool unordered = false;
 };
 void PrintTo(const RequestMatchCase& c, std::ostream* os) { *os << c.name; }
 
@@ -220,7 +215,7 @@ TEST_P(RequestMatchTest, Translates) {
       TranslateServiceProfile(ProfileWithCondition(GetParam().spec), 80);
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_EQ(got->routes.size(), 1u);
-  EXPECT_TRUE(ProtoEq(got->routes[0].condition(), GetParam().want, GetParam().unordered));
+  EXPECT_TRUE(ProtoEq(got->routes[0].condition(), GetParam().want));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -252,13 +247,13 @@ INSTANTIATE_TEST_SUITE_P(
                          R"(all { matches { path { regex: "/a" } }
                      matches { any { matches { method { registered: GET } }
                                      matches { not { method { registered: POST } } } } } })"},
+        // Several fields of one match: `all` of them, in Linkerd's order.
         [] {
           RequestMatchSpec m = PathRe("/x");
           m.method = "GET";
-          return RequestMatchCase{"SeveralFieldsBecomeAll", m,
-                                  R"(all { matches { path { regex: "/x" } }
-                                           matches { method { registered: GET } } })",
-                                  true};
+          return RequestMatchCase{"MethodAndPathBecomeAllMethodFirst", m,
+                                  R"(all { matches { method { registered: GET } }
+                                           matches { path { regex: "/x" } } })"};
         }(),
         [] {
           RequestMatchSpec m = NotOf(PathRe("/x"));
@@ -266,8 +261,28 @@ INSTANTIATE_TEST_SUITE_P(
           return RequestMatchCase{"AnyAndNotBecomeAll", m,
                                   R"(all { matches { any { matches { method { registered: GET } }
                                        matches { method { registered: HEAD } } } }
-                       matches { not { path { regex: "/x" } } } })",
-                                  true};
+                       matches { not { path { regex: "/x" } } } })"};
+        }(),
+        [] {
+          RequestMatchSpec m = NotOf(Method("DELETE"));
+          m.path_regex = "/y";
+          m.method = "POST";
+          m.all = {PathRe("/a")};
+          m.any = {Method("GET"), Method("HEAD")};
+          return RequestMatchCase{"EveryFieldAllAnyMethodNotPath", m,
+                                  R"(all { matches { all { matches { path { regex: "/a" } } } }
+                                           matches { any { matches { method { registered: GET } }
+                                                           matches { method { registered: HEAD } } } }
+                                           matches { method { registered: POST } }
+                                           matches { not { method { registered: DELETE } } }
+                                           matches { path { regex: "/y" } } })"};
+        }(),
+        [] {
+          RequestMatchSpec m = NotOf(Method("DELETE"));
+          m.path_regex = "/y";
+          return RequestMatchCase{"NotBeforePath", m,
+                                  R"(all { matches { not { method { registered: DELETE } } }
+                                           matches { path { regex: "/y" } } })"};
         }()));
 
 struct InvalidCase {
@@ -357,7 +372,6 @@ struct ResponseClassCase {
   std::string name;
   ResponseMatchSpec spec;
   std::string want;  // text format of the ResponseMatch
-  bool unordered = false;
 };
 void PrintTo(const ResponseClassCase& c, std::ostream* os) { *os << c.name; }
 
@@ -371,7 +385,7 @@ TEST_P(ResponseClassTest, Translates) {
   ASSERT_EQ(got->routes[0].response_classes_size(), 1);
   const pb::ResponseClass& rc = got->routes[0].response_classes(0);
   EXPECT_TRUE(rc.is_failure());
-  EXPECT_TRUE(ProtoEq(rc.condition(), GetParam().want, GetParam().unordered));
+  EXPECT_TRUE(ProtoEq(rc.condition(), GetParam().want));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -388,13 +402,25 @@ INSTANTIATE_TEST_SUITE_P(
         ResponseClassCase{"All", RAllOf({StatusRange(500, 0), RNotOf(StatusRange(503, 503))}),
                           R"(all { matches { status { min: 500 max: 599 } }
                                    matches { not { status { min: 503 max: 503 } } } })"},
+        // Several fields of one match: `all` of them, in Linkerd's order (status before not).
         [] {
           ResponseMatchSpec m = StatusRange(500, 0);
           m.not_.push_back(StatusRange(503, 503));
-          return ResponseClassCase{"SeveralFieldsBecomeAll", m,
+          return ResponseClassCase{"StatusAndNotBecomeAllStatusFirst", m,
                                    R"(all { matches { status { min: 500 max: 599 } }
-                                            matches { not { status { min: 503 max: 503 } } } })",
-                                   true};
+                                            matches { not { status { min: 503 max: 503 } } } })"};
+        }(),
+        [] {
+          ResponseMatchSpec m = RNotOf(StatusRange(404, 404));
+          m.status = StatusRange(400, 499).status;
+          m.all = {StatusRange(400, 0)};
+          m.any = {StatusRange(429, 429), StatusRange(499, 499)};
+          return ResponseClassCase{"EveryFieldAllAnyStatusNot", m,
+                                   R"(all { matches { all { matches { status { min: 400 max: 599 } } } }
+                                            matches { any { matches { status { min: 429 max: 429 } }
+                                                            matches { status { min: 499 max: 499 } } } }
+                                            matches { status { min: 400 max: 499 } }
+                                            matches { not { status { min: 404 max: 404 } } } })"};
         }()));
 
 // ---------------------------------------------------------------------------------------------
