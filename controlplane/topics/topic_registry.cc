@@ -1,11 +1,14 @@
 #include "controlplane/topics/topic_registry.h"
 
+#include <algorithm>
 #include <set>
 #include <type_traits>
 
+#include "absl/algorithm/container.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -51,6 +54,13 @@ TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
                               "weights, conflicts).")
                           .Register(*registry)
                           .Add({});
+  unknown_pods_ = &prometheus::BuildCounter()
+                      .Name("destination_endpoints_pod_unknown_total")
+                      .Help(
+                          "Ready endpoint addresses left out because the Pod they name is not "
+                          "known (yet, or any more), counted at each change that leaves them out.")
+                      .Register(*registry)
+                      .Add({});
   topics_gauge_ = &prometheus::BuildGauge()
                        .Name("destination_topics")
                        .Help("Topics (distinct subscribed keys) alive.")
@@ -179,6 +189,33 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   }
 }
 
+void TopicRegistry::ReportUnknownPods(const char* kind, const ObjectMeta& meta,
+                                      const std::vector<std::string>& pods) {
+  // Before the first full list of Pods every Pod is unknown: that is startup, not news.
+  if (pods.empty() || !store_->IsSynced(Kind::kPod)) return;
+  if (unknown_pods_) unknown_pods_->Increment(static_cast<double>(pods.size()));
+  Log(LogLevel::kInfo, "endpoint addresses left out until their Pod is known",
+      {{"kind", kind},
+       {"namespace", meta.ns},
+       {"name", meta.name},
+       {"addresses", pods.size()},
+       {"pods", absl::StrJoin(pods.begin(), pods.begin() + std::min<size_t>(pods.size(), 5), ",")}});
+}
+
+void TopicRegistry::ReportGonePod(const Pod& pod) {
+  std::vector<std::string> self = {ServiceRef{pod.meta.ns, pod.meta.name}.ToString()};
+  for (const auto& slice : store_->SlicesForPod(pod.meta.ns, pod.meta.name)) {
+    if (absl::c_linear_search(UnknownPods(*store_, *slice), self[0])) {
+      ReportUnknownPods("EndpointSlice", slice->meta, self);
+    }
+  }
+  for (const auto& eps : store_->EndpointsForPod(pod.meta.ns, pod.meta.name)) {
+    if (absl::c_linear_search(UnknownPods(*store_, *eps), self[0])) {
+      ReportUnknownPods("Endpoints", eps->meta, self);
+    }
+  }
+}
+
 void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
   bool zones = false;
   const std::set<GroupKey> groups = GroupsAffectedBy(changes, &zones);
@@ -191,8 +228,14 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
   for (const StoreChange& c : changes) {
     switch (c.key.kind) {
       case Kind::kService:
+        groups.insert(GroupKey::Service(ServiceRef{c.key.ns, c.key.name}));
+        break;
       case Kind::kEndpoints:
         groups.insert(GroupKey::Service(ServiceRef{c.key.ns, c.key.name}));
+        if (c.after) {
+          const auto& eps = std::get<std::shared_ptr<const Endpoints>>(*c.after);
+          ReportUnknownPods("Endpoints", eps->meta, UnknownPods(*store_, *eps));
+        }
         break;
       case Kind::kEndpointSlice:
         for (const auto* o : {&c.before, &c.after}) {
@@ -200,6 +243,10 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
             groups.insert(GroupKey::Service(ServiceRef{
                 c.key.ns, std::get<std::shared_ptr<const EndpointSlice>>(**o)->service_name}));
           }
+        }
+        if (c.after) {
+          const auto& slice = std::get<std::shared_ptr<const EndpointSlice>>(*c.after);
+          ReportUnknownPods("EndpointSlice", slice->meta, UnknownPods(*store_, *slice));
         }
         break;
       case Kind::kServiceProfile: {
@@ -229,6 +276,7 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
         for (const auto* o : {&c.before, &c.after}) {
           if (*o) AddPodGroups(*std::get<std::shared_ptr<const Pod>>(**o), &groups);
         }
+        if (c.before && !c.after) ReportGonePod(*std::get<std::shared_ptr<const Pod>>(*c.before));
         break;
       case Kind::kReplicaSet:
       case Kind::kJob:

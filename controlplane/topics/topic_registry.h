@@ -94,6 +94,11 @@ class TopicRegistry {
   void RecomputeGroups(const std::set<GroupKey>& groups, bool zones);
   void ReportProfile(const ServiceProfile& sp);
   void ReportSplit(const TrafficSplit& split);
+  // Logs and counts ready addresses of a slice or Endpoints left out because their Pod is unknown:
+  // at each change of the slice, and when a Pod they name goes.
+  void ReportUnknownPods(const char* kind, const ObjectMeta& meta,
+                         const std::vector<std::string>& pods);
+  void ReportGonePod(const Pod& pod);
 
   const Store* const store_;
   const TranslatorOptions options_;
@@ -105,6 +110,7 @@ class TopicRegistry {
   prometheus::Counter* offers_ = nullptr;
   prometheus::Counter* invalid_profiles_ = nullptr;
   prometheus::Counter* unusable_splits_ = nullptr;
+  prometheus::Counter* unknown_pods_ = nullptr;
   prometheus::Gauge* topics_gauge_ = nullptr;
 };
 

@@ -152,6 +152,13 @@ std::shared_ptr<const Pod> PodOf(const Store& store, const std::optional<ObjectR
   return store.Get<Pod>(ref->ns.empty() ? ns : ref->ns, ref->name);
 }
 
+// An address that names a Pod the store does not hold (yet, or any more). Served without its Pod
+// it would have no identity, and a meshed Pod would be reached in plaintext: it is left out until
+// the Pod is known (behaviour.md section 2), as Linkerd does.
+bool PodUnknown(const std::optional<ObjectReference>& ref, const std::shared_ptr<const Pod>& pod) {
+  return ref && ref->kind == "Pod" && pod == nullptr;
+}
+
 // Resolves the target port given the ports of one slice or subset: a numeric targetPort as is; a
 // named one through the port carrying the Service port's name (what the endpoints controller
 // writes), then through the port named like the target, then per pod by container port name.
@@ -232,6 +239,7 @@ class Selection {
         if (ep.ready.has_value() && !*ep.ready) continue;
         if (!Wanted(ep.hostname)) continue;
         auto pod = PodOf(store_, ep.target_ref, key_.ns);
+        if (PodUnknown(ep.target_ref, pod)) continue;  // served once its Pod is known
         for (const std::string& addr : ep.addresses) Add(out, addr, port, pod, &ep);
       }
     }
@@ -247,7 +255,9 @@ class Selection {
       std::optional<uint32_t> port = ResolvePort(svc_port_, key_.port, subset.ports);
       for (const EndpointAddress& a : subset.addresses) {
         if (!Wanted(a.hostname)) continue;
-        Add(out, a.ip, port, PodOf(store_, a.target_ref, key_.ns), nullptr);
+        auto pod = PodOf(store_, a.target_ref, key_.ns);
+        if (PodUnknown(a.target_ref, pod)) continue;  // served once its Pod is known
+        Add(out, a.ip, port, std::move(pod), nullptr);
       }
     }
     return out;
@@ -309,6 +319,34 @@ EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
         MakeWeightedAddr(store, c.ip, c.port, c.pod.get(), options));
   }
   return state;
+}
+
+std::vector<std::string> UnknownPods(const Store& store, const EndpointSlice& slice) {
+  std::vector<std::string> out;
+  for (const SliceEndpoint& ep : slice.endpoints) {
+    if (ep.ready.has_value() && !*ep.ready) continue;
+    if (PodUnknown(ep.target_ref, PodOf(store, ep.target_ref, slice.meta.ns))) {
+      out.push_back(
+          ServiceRef{ep.target_ref->ns.empty() ? slice.meta.ns : ep.target_ref->ns,
+                     ep.target_ref->name}
+              .ToString());
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> UnknownPods(const Store& store, const Endpoints& endpoints) {
+  std::vector<std::string> out;
+  for (const EndpointSubset& subset : endpoints.subsets) {
+    for (const EndpointAddress& a : subset.addresses) {
+      if (PodUnknown(a.target_ref, PodOf(store, a.target_ref, endpoints.meta.ns))) {
+        out.push_back(ServiceRef{a.target_ref->ns.empty() ? endpoints.meta.ns : a.target_ref->ns,
+                                 a.target_ref->name}
+                          .ToString());
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace dest

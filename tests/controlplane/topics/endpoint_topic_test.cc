@@ -13,12 +13,15 @@
 #include "controlplane/topics/endpoint_profile_topic.h"
 #include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 #include "tests/support/stream_models.h"
 #include "tests/support/yaml_fixtures.h"
 #include "watchers/store/store.h"
 
 namespace dest {
 namespace {
+
+namespace pb = io::linkerd::proxy::destination;
 
 constexpr char kNs[] = "shop";
 
@@ -239,6 +242,122 @@ TEST_F(EndpointTopicTest, DeletingOneSliceRemovesOnlyItsAddresses) {
   ExpectInSync(*s);
   EXPECT_EQ(s->Model().addrs.size(), 1u);
   EXPECT_EQ(s->Model().kinds.back(), "remove");
+}
+
+// An address naming a Pod the store has not seen is left out (served without its Pod it would
+// have no identity, and a meshed Pod would be reached in plaintext); it is added when the Pod
+// arrives and left out again when the Pod goes. An address naming no Pod is served as it is.
+TEST_F(EndpointTopicTest, AddressWaitsForItsPod) {
+  Put({Svc(), PodAt("a", "10.0.0.1"),
+       Slice("s1", {{"10.0.0.1", "a"}, {"10.0.0.2", "b"}, {"10.0.0.3", ""}})});
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s);
+  ExpectInSync(*s);
+  auto addrs = [&] {
+    std::vector<std::string> out;
+    for (const auto& [id, bytes] : s->Model().addrs) out.push_back(id);
+    return out;
+  };
+  EXPECT_EQ(addrs(), (std::vector<std::string>{"10.0.0.1:8080", "10.0.0.3:8080"}));
+  Put({PodAt("b", "10.0.0.2")});
+  ExpectInSync(*s);
+  EXPECT_EQ(addrs(),
+            (std::vector<std::string>{"10.0.0.1:8080", "10.0.0.2:8080", "10.0.0.3:8080"}));
+  pb::WeightedAddr b;
+  ASSERT_TRUE(b.ParseFromString(s->Model().addrs["10.0.0.2:8080"]));
+  EXPECT_EQ(b.tls_identity().dns_like_identity().name(),
+            "web.shop.serviceaccount.identity.linkerd.cluster.local");
+  Delete<Pod>("b");
+  ExpectInSync(*s);
+  EXPECT_EQ(addrs(), (std::vector<std::string>{"10.0.0.1:8080", "10.0.0.3:8080"}));
+  EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"add", "add", "remove"}));
+}
+
+// Left-out addresses are counted at each change that leaves them out, once Pods have synced
+// (before, every Pod is unknown: that is startup, not news).
+TEST(UnknownPodCountTest, CountedPerChangeAfterPodsSync) {
+  prometheus::Registry registry;
+  Store store;
+  TopicRegistry topics(&store, TranslatorOptions{}, &registry, nullptr);
+  store.AddListener([&topics](const std::vector<StoreChange>& c) { topics.OnStoreChanges(c); });
+  auto counted = [&registry] {
+    for (const auto& family : registry.Collect()) {
+      if (family.name == "destination_endpoints_pod_unknown_total") {
+        return family.metric.at(0).counter.value;
+      }
+    }
+    return -1.0;
+  };
+  store.Apply(Events(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: s1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints:
+- addresses: [10.0.0.1]
+  targetRef: {kind: Pod, name: a, namespace: shop}
+)"));
+  EXPECT_EQ(counted(), 0);  // Pods not synced yet
+  store.MarkSynced(Kind::kPod);
+  const std::string two = R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: s1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints:
+- addresses: [10.0.0.1]
+  targetRef: {kind: Pod, name: a, namespace: shop}
+- addresses: [10.0.0.2]
+  targetRef: {kind: Pod, name: b}
+- addresses: [10.0.0.3]
+  conditions: {ready: false}
+  targetRef: {kind: Pod, name: c}
+)";
+  store.Apply(Events(two));
+  EXPECT_EQ(counted(), 2);  // a and b; c is not ready, so not served anyway
+  store.Apply(Events(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: shop}
+status: {podIPs: [{ip: 10.0.0.1}]}
+)"));
+  EXPECT_EQ(counted(), 2);
+  store.Apply(Events(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: shop}
+)",
+                     EventType::kDeleted));
+  EXPECT_EQ(counted(), 3);  // a gone while the slice still lists it
+}
+
+// The same in Endpoints mode.
+TEST_F(EndpointTopicTest, EndpointsAddressWaitsForItsPod) {
+  TranslatorOptions o = Options();
+  o.endpoint_slices = false;
+  TopicRegistry topics(&store_, o, nullptr, nullptr);
+  store_.AddListener([&topics](const std::vector<StoreChange>& c) { topics.OnStoreChanges(c); });
+  Apply(store_, R"(
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: shop}
+subsets:
+- addresses:
+  - {ip: 10.0.0.1, targetRef: {kind: Pod, name: a, namespace: shop}}
+  - {ip: 10.0.0.9}
+  ports: [{name: http, port: 8080}]
+)");
+  Put({Svc()});
+  auto topic = topics.AcquireEndpoints(EndpointKey{"web", kNs, 80, "", ""});
+  auto s = std::make_shared<ModelStream>();
+  s->Offer(topic->Subscribe(s));
+  EXPECT_EQ(s->Model().addrs.size(), 1u);
+  EXPECT_TRUE(s->Model().addrs.count("10.0.0.9:8080"));
+  Put({PodAt("a", "10.0.0.1")});
+  EXPECT_EQ(s->Model().addrs.size(), 2u);
+  EXPECT_TRUE(s->Model().addrs.count("10.0.0.1:8080"));
+  topic->Unsubscribe(s.get());
+  topics.ReleaseEndpoints(*topic);
 }
 
 // Each input that feeds an address's metadata produces exactly one re-add of that address.
