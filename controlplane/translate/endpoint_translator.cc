@@ -138,13 +138,59 @@ pb::WeightedAddr MakeWeightedAddr(const Store& store, const std::string& ip, uin
 
 namespace {
 
+// A multicluster mirror's endpoints (behaviour.md section 2): the slice or Endpoints of a mirror
+// Service, written by Linkerd's service mirror, lists the remote gateway's addresses, with no Pod.
+struct Mirror {
+  std::string remote_fqdn;       // mirror.linkerd.io/remote-svc-fq-name
+  std::string gateway_identity;  // mirror.linkerd.io/remote-gateway-identity; "" for none
+};
+
+std::optional<Mirror> MirrorOf(const ObjectMeta& meta) {
+  auto fq = meta.annotations.find("mirror.linkerd.io/remote-svc-fq-name");
+  if (fq == meta.annotations.end() || fq->second.empty()) return std::nullopt;
+  auto id = meta.annotations.find("mirror.linkerd.io/remote-gateway-identity");
+  return Mirror{fq->second, id == meta.annotations.end() ? "" : id->second};
+}
+
 // One endpoint before zone filtering.
 struct Candidate {
   std::string ip;
   uint32_t port = 0;
   std::shared_ptr<const Pod> pod;
   const SliceEndpoint* slice_endpoint = nullptr;  // null in Endpoints mode
+  std::shared_ptr<const Mirror> mirror;           // set for a mirror's gateway addresses
 };
+
+// A mirror's gateway address: its identity (the gateway's, none when empty), the h2 hint with an
+// identity (a meshed gateway) when H2 upgrade is on, and the remote FQDN with the requested port
+// as authority override, so the remote side routes the request to the remote Service.
+pb::WeightedAddr MirrorAddr(const Candidate& c, uint32_t requested_port,
+                            const TranslatorOptions& options) {
+  pb::WeightedAddr wa;
+  SetTcpAddress(c.ip, c.port, wa.mutable_addr());
+  wa.set_weight(10000);
+  wa.mutable_authority_override()->set_authority_override(
+      absl::StrCat(c.mirror->remote_fqdn, ":", requested_port));
+  if (!c.mirror->gateway_identity.empty()) {
+    wa.mutable_tls_identity()->mutable_dns_like_identity()->set_name(c.mirror->gateway_identity);
+    wa.mutable_tls_identity()->mutable_server_name()->set_name(c.mirror->gateway_identity);
+    if (options.enable_h2_upgrade) wa.mutable_protocol_hint()->mutable_h2();
+  }
+  return wa;
+}
+
+// The gateway port a mirror's slice or subset declares for the requested Service port: the port
+// named like the Service port, else the only port; nullopt when neither says.
+std::optional<uint32_t> MirrorPort(const ServicePort* svc_port,
+                                   const std::vector<EndpointPort>& ports) {
+  if (svc_port != nullptr && !svc_port->name.empty()) {
+    for (const EndpointPort& p : ports) {
+      if (p.port > 0 && p.name == svc_port->name) return static_cast<uint32_t>(p.port);
+    }
+  }
+  if (ports.size() == 1 && ports[0].port > 0) return static_cast<uint32_t>(ports[0].port);
+  return std::nullopt;
+}
 
 std::shared_ptr<const Pod> PodOf(const Store& store, const std::optional<ObjectReference>& ref,
                                  const std::string& ns) {
@@ -234,7 +280,9 @@ class Selection {
     slices = store_.SlicesForService(key_.ns, key_.service);
     for (const auto& slice : slices) {
       if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
-      std::optional<uint32_t> port = ResolvePort(svc_port_, key_.port, slice->ports);
+      mirror_ = MirrorFor(slice->meta);
+      std::optional<uint32_t> port = mirror_ ? MirrorPort(svc_port_, slice->ports)
+                                             : ResolvePort(svc_port_, key_.port, slice->ports);
       for (const SliceEndpoint& ep : slice->endpoints) {
         if (ep.ready.has_value() && !*ep.ready) continue;
         if (!Wanted(ep.hostname)) continue;
@@ -251,8 +299,10 @@ class Selection {
     std::vector<Candidate> out;
     auto eps = store_.Get<Endpoints>(key_.ns, key_.service);
     if (eps == nullptr) return out;
+    mirror_ = MirrorFor(eps->meta);
     for (const EndpointSubset& subset : eps->subsets) {
-      std::optional<uint32_t> port = ResolvePort(svc_port_, key_.port, subset.ports);
+      std::optional<uint32_t> port = mirror_ ? MirrorPort(svc_port_, subset.ports)
+                                             : ResolvePort(svc_port_, key_.port, subset.ports);
       for (const EndpointAddress& a : subset.addresses) {
         if (!Wanted(a.hostname)) continue;
         auto pod = PodOf(store_, a.target_ref, key_.ns);
@@ -273,13 +323,18 @@ class Selection {
     if (!port) return;
     std::string ip = CanonicalIp(addr);
     if (ip.empty()) return;
-    out.push_back({std::move(ip), *port, std::move(pod), sep});
+    out.push_back({std::move(ip), *port, std::move(pod), sep, mirror_});
+  }
+  static std::shared_ptr<const Mirror> MirrorFor(const ObjectMeta& meta) {
+    std::optional<Mirror> m = MirrorOf(meta);
+    return m ? std::make_shared<const Mirror>(*std::move(m)) : nullptr;
   }
 
   const Store& store_;
   const EndpointKey& key_;
   const ServicePort* svc_port_ = nullptr;
   std::string target_name_;  // the Service port's named targetPort, if it has one
+  std::shared_ptr<const Mirror> mirror_;  // of the slice or Endpoints being read
 };
 
 // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
@@ -316,7 +371,8 @@ EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
                                                          : absl::StrCat("[", c.ip, "]:", c.port);
     if (state.addrs.count(id)) continue;  // listed by two slices: served once
     state.addrs[id] = std::make_shared<const pb::WeightedAddr>(
-        MakeWeightedAddr(store, c.ip, c.port, c.pod.get(), options));
+        c.mirror ? MirrorAddr(c, key.port, options)
+                 : MakeWeightedAddr(store, c.ip, c.port, c.pod.get(), options));
   }
   return state;
 }

@@ -867,3 +867,96 @@ TEST_F(ComputeEndpointsTest, OpaqueIsJudgedOnTheTargetPort) {
 
 }  // namespace
 }  // namespace dest
+
+namespace dest {
+namespace {
+
+// --- Multicluster mirrors (behaviour.md section 2): a mirror Service's slice or Endpoints lists
+// the remote gateway's addresses, with no Pod.
+
+struct MirrorCase {
+  std::string name;
+  bool slices;                  // EndpointSlice, else Endpoints
+  std::string identity;         // the gateway identity annotation ("" for none)
+  std::string want_identity;    // tls_identity and server_name ("" for none)
+  bool want_h2;
+};
+void PrintTo(const MirrorCase& c, std::ostream* os) { *os << c.name; }
+
+class MirrorTest : public testing::TestWithParam<MirrorCase> {};
+
+TEST_P(MirrorTest, ServesTheGatewayWithTheRemoteAuthority) {
+  const MirrorCase& c = GetParam();
+  Store store;
+  TranslatorOptions options;
+  options.endpoint_slices = c.slices;
+  // The mirror Service's own port is 8080 (targetPort 8080); the gateway listens on 4143.
+  Apply(store, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: backend-west, namespace: shop, labels: {mirror.linkerd.io/mirrored-service: "true"}}
+spec:
+  clusterIP: 10.96.0.50
+  ports: [{name: http, port: 8080, targetPort: 8080}]
+)");
+  const std::string annotations = absl::Substitute(
+      R"({mirror.linkerd.io/remote-svc-fq-name: backend.shop.svc.cluster.local$0})",
+      c.identity.empty() ? ""
+                         : absl::StrCat(", mirror.linkerd.io/remote-gateway-identity: ", c.identity));
+  if (c.slices) {
+    Apply(store, absl::Substitute(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: backend-west-1
+  namespace: shop
+  labels: {kubernetes.io/service-name: backend-west, mirror.linkerd.io/mirrored-service: "true"}
+  annotations: $0
+addressType: IPv4
+ports: [{name: http, port: 4143}]
+endpoints: [{addresses: [203.0.113.7]}]
+)",
+                                  annotations));
+  } else {
+    Apply(store, absl::Substitute(R"(
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: backend-west
+  namespace: shop
+  labels: {mirror.linkerd.io/mirrored-service: "true"}
+  annotations: $0
+subsets:
+- addresses: [{ip: 203.0.113.7}]
+  ports: [{name: http, port: 4143}]
+)",
+                                  annotations));
+  }
+  EndpointState state =
+      ComputeEndpoints(store, EndpointKey{"backend-west", "shop", 8080, "", ""}, options);
+  ASSERT_EQ(state.addrs.size(), 1u);
+  EXPECT_EQ(state.addrs.begin()->first, "203.0.113.7:4143");  // the gateway's port
+  const pb::WeightedAddr& wa = *state.addrs.begin()->second;
+  EXPECT_EQ(wa.addr().port(), 4143u);
+  EXPECT_EQ(wa.authority_override().authority_override(), "backend.shop.svc.cluster.local:8080");
+  EXPECT_EQ(wa.tls_identity().dns_like_identity().name(), c.want_identity);
+  EXPECT_EQ(wa.tls_identity().server_name().name(), c.want_identity);
+  EXPECT_EQ(wa.protocol_hint().has_h2(), c.want_h2);
+  EXPECT_FALSE(wa.has_resource_ref());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, MirrorTest,
+    testing::Values(
+        MirrorCase{"SliceWithGatewayIdentity", true,
+                   "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.west",
+                   "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.west",
+                   true},
+        MirrorCase{"SliceWithoutIdentity", true, "", "", false},
+        MirrorCase{"EndpointsWithGatewayIdentity", false, "gw.west.identity", "gw.west.identity",
+                   true},
+        MirrorCase{"EndpointsWithoutIdentity", false, "", "", false}),
+    [](const testing::TestParamInfo<MirrorCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace dest

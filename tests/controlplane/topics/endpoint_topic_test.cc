@@ -273,6 +273,40 @@ TEST_F(EndpointTopicTest, AddressWaitsForItsPod) {
   EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"add", "add", "remove"}));
 }
 
+// A mirror's annotations change (the link's gateway identity rotated): open streams get the
+// gateway address again with the new identity.
+TEST_F(EndpointTopicTest, MirrorAnnotationChangesUpdateOpenStreams) {
+  const std::string slice = R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-west
+  namespace: shop
+  labels: {kubernetes.io/service-name: web, mirror.linkerd.io/mirrored-service: "true"}
+  annotations:
+    mirror.linkerd.io/remote-svc-fq-name: web.shop.svc.cluster.local
+    mirror.linkerd.io/remote-gateway-identity: $0
+addressType: IPv4
+ports: [{name: http, port: 4143}]
+endpoints: [{addresses: [203.0.113.7]}]
+)";
+  Put({Svc()});
+  Apply(store_, absl::Substitute(slice, "gw-1.west"));
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s);
+  ExpectInSync(*s);
+  auto identity = [&] {
+    pb::WeightedAddr wa;
+    EXPECT_TRUE(wa.ParseFromString(s->Model().addrs["203.0.113.7:4143"]));
+    return wa.tls_identity().dns_like_identity().name();
+  };
+  EXPECT_EQ(identity(), "gw-1.west");
+  Apply(store_, absl::Substitute(slice, "gw-2.west"));
+  ExpectInSync(*s);
+  EXPECT_EQ(identity(), "gw-2.west");
+  EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"add", "add"}));
+}
+
 // Left-out addresses are counted at each change that leaves them out, once Pods have synced
 // (before, every Pod is unknown: that is startup, not news).
 TEST(UnknownPodCountTest, CountedPerChangeAfterPodsSync) {
