@@ -61,11 +61,13 @@ bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b
 
 class KubeEndToEndTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Load("trafficsplit-sample"); }
+  // Serves the objects of examples/NAME through the fake API server.
+  void Load(const std::string& example) {
     const char* src = std::getenv("DEST_SOURCE_DIR");
-    examples_ = std::string(src ? src : DEST_SOURCE_DIR_DEFAULT) + "/examples/trafficsplit-sample";
+    examples_ = std::string(src ? src : DEST_SOURCE_DIR_DEFAULT) + "/examples/" + example;
     ServeAll(fake_);
-    ASSERT_GT(LoadManifests(fake_, examples_), 10);
+    ASSERT_GT(LoadManifests(fake_, examples_), 5);
     dir_ = MakeTempDir();
     WriteFile(dir_ + "/kubeconfig",
               absl::StrCat("apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
@@ -142,6 +144,90 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 503);
   ASSERT_TRUE(kube.dest.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 200);
+}
+
+// examples/multicluster-sample: a TrafficSplit shifts part of backend-svc's traffic to the mirror
+// of the west cluster's backend-svc. Both sources serve the gateway with its identity, the h2
+// hint and the remote authority, at the gateway's port; API changes to the mirror's annotations
+// and to the split's weights reach open streams.
+class MulticlusterEndToEndTest : public KubeEndToEndTest {
+ protected:
+  void SetUp() override { Load("multicluster-sample"); }
+};
+
+constexpr char kMcBackend[] = "backend-svc.multicluster-sample.svc.cluster.local:8080";
+constexpr char kMcMirror[] = "backend-svc-west.multicluster-sample.svc.cluster.local:8080";
+constexpr char kGateway[] =
+    "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local";
+
+void ExpectGateway(const pb::Update& u, const std::string& identity) {
+  ASSERT_TRUE(u.has_add()) << u.DebugString();
+  ASSERT_EQ(u.add().addrs_size(), 1);
+  const pb::WeightedAddr& wa = u.add().addrs(0);
+  EXPECT_EQ(wa.addr().ip().ipv4(), (203u << 24) | (113u << 8) | 10u);  // 203.0.113.10
+  EXPECT_EQ(wa.addr().port(), 4143u);
+  EXPECT_EQ(wa.tls_identity().dns_like_identity().name(), identity);
+  EXPECT_EQ(wa.tls_identity().server_name().name(), identity);
+  EXPECT_TRUE(wa.protocol_hint().has_h2());
+  EXPECT_EQ(wa.authority_override().authority_override(),
+            "backend-svc.multicluster-sample.svc.cluster.local:8080");
+}
+
+TEST_F(MulticlusterEndToEndTest, SplitShiftsToAMirrorOnBothSources) {
+  Server kube, manifests;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  ASSERT_TRUE(manifests.Start({"-manifests=" + examples_}));
+  for (Server* server : {&kube, &manifests}) {
+    grpc::ClientContext c1, c2;
+    auto profile = server->Read<pb::DestinationProfile>(true, kMcBackend, 1, &c1);
+    ASSERT_EQ(profile.size(), 1u);
+    ASSERT_EQ(profile[0].dst_overrides_size(), 2);
+    EXPECT_EQ(profile[0].dst_overrides(1).authority(),
+              "backend-svc-west.multicluster-sample.svc.cluster.local.:8080");
+    EXPECT_EQ(profile[0].dst_overrides(1).weight(), 1000000u);
+    auto mirror = server->Read<pb::Update>(false, kMcMirror, 1, &c2);
+    ASSERT_EQ(mirror.size(), 1u);
+    ExpectGateway(mirror[0], kGateway);
+  }
+
+  // The link's gateway identity changes through the API: the open stream gets the gateway again.
+  pb::GetDestination req;
+  req.set_path(kMcMirror);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = kube.stub->Get(&ctx, req);
+  pb::Update u;
+  ASSERT_TRUE(reader->Read(&u));
+  ExpectGateway(u, kGateway);
+  fake_.Upsert(CollectionFor("EndpointSlice"), R"({"apiVersion":"discovery.k8s.io/v1",
+"kind":"EndpointSlice","metadata":{"name":"backend-svc-west-m2n8p","namespace":"multicluster-sample",
+"labels":{"kubernetes.io/service-name":"backend-svc-west","mirror.linkerd.io/mirrored-service":"true"},
+"annotations":{"mirror.linkerd.io/remote-svc-fq-name":"backend-svc.multicluster-sample.svc.cluster.local",
+"mirror.linkerd.io/remote-gateway-identity":"gw-2.west.identity"}},
+"addressType":"IPv4","ports":[{"name":"http","port":4143,"protocol":"TCP"}],
+"endpoints":[{"addresses":["203.0.113.10"],"conditions":{"ready":true}}]})");
+  ASSERT_TRUE(reader->Read(&u));
+  ExpectGateway(u, "gw-2.west.identity");
+  ctx.TryCancel();
+  reader->Finish();
+
+  // Failover: all the weight to the mirror.
+  grpc::ClientContext pctx;
+  pctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  req.set_path(kMcBackend);
+  auto profiles = kube.stub->GetProfile(&pctx, req);
+  pb::DestinationProfile p;
+  ASSERT_TRUE(profiles->Read(&p));
+  fake_.Upsert(CollectionFor("TrafficSplit"), R"({"apiVersion":"split.smi-spec.io/v1alpha2",
+"kind":"TrafficSplit","metadata":{"name":"backend-failover","namespace":"multicluster-sample"},
+"spec":{"service":"backend-svc","backends":[{"service":"backend-svc","weight":0},
+{"service":"backend-svc-west","weight":100}]}})");
+  ASSERT_TRUE(profiles->Read(&p));
+  ASSERT_EQ(p.dst_overrides_size(), 2);
+  EXPECT_EQ(p.dst_overrides(0).weight(), 0u);
+  EXPECT_EQ(p.dst_overrides(1).weight(), 1000000u);
+  pctx.TryCancel();
+  profiles->Finish();
 }
 
 }  // namespace
