@@ -28,6 +28,7 @@ enum class Kind : uint8_t {
   kNode,
   kServiceProfile,
   kTrafficSplit,
+  kServer,
 };
 
 // Which endpoint source a kind belongs to: with -enable-endpoint-slices the Kubernetes source
@@ -69,6 +70,8 @@ inline constexpr KindInfo kKinds[] = {
      false, true, EndpointMode::kAny},
     {Kind::kTrafficSplit, "TrafficSplit", "split.smi-spec.io", "trafficsplits",
      {"v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"}, true, false, true, EndpointMode::kAny},
+    {Kind::kServer, "Server", "policy.linkerd.io", "servers", {"v1beta3", "v1beta2", "v1beta1"},
+     true, false, true, EndpointMode::kAny},
 };
 inline constexpr int kNumKinds = static_cast<int>(std::size(kKinds));
 

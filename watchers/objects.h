@@ -269,13 +269,38 @@ struct TrafficSplit {
   bool operator==(const TrafficSplit&) const = default;
 };
 
+// Linkerd's policy resource Server (policy.linkerd.io v1beta1..v1beta3), of which the service
+// reads what marks a pod's port opaque: the pods it selects, the port, the protocol.
+struct LabelSelectorRequirement {
+  std::string key;
+  std::string op;  // In, NotIn, Exists, DoesNotExist
+  std::vector<std::string> values;
+  bool operator==(const LabelSelectorRequirement&) const = default;
+};
+
+struct LabelSelector {
+  std::map<std::string, std::string> match_labels;
+  std::vector<LabelSelectorRequirement> match_expressions;
+  bool operator==(const LabelSelector&) const = default;
+};
+
+struct Server {
+  static constexpr Kind kKind = Kind::kServer;
+  ObjectMeta meta;
+  std::string api_version;
+  LabelSelector pod_selector;  // spec.podSelector; empty selects every pod of the namespace
+  IntOrString port;            // spec.port: a container port number or name
+  std::string proxy_protocol;  // spec.proxyProtocol: unknown (default), HTTP/1, HTTP/2, gRPC, opaque, TLS
+  bool operator==(const Server&) const = default;
+};
+
 // One object of any watched kind.
 using AnyObject =
     std::variant<std::shared_ptr<const Service>, std::shared_ptr<const EndpointSlice>,
                  std::shared_ptr<const Endpoints>, std::shared_ptr<const Pod>,
                  std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
                  std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
-                 std::shared_ptr<const TrafficSplit>>;
+                 std::shared_ptr<const TrafficSplit>, std::shared_ptr<const Server>>;
 
 // The object type of a kind, and the kind of an object type.
 template <Kind K>

@@ -288,6 +288,19 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
       case Kind::kNode:
         *zones = true;
         break;
+      case Kind::kServer:
+        // The pods it selects, before and after: their ports' opaque hint may change.
+        for (const auto* o : {&c.before, &c.after}) {
+          if (!*o) continue;
+          const Server& server = *std::get<std::shared_ptr<const Server>>(**o);
+          for (const auto& pod : store_->List<Pod>()) {
+            if (pod->meta.ns == server.meta.ns &&
+                SelectorMatches(server.pod_selector, pod->meta.labels)) {
+              AddPodGroups(*pod, &groups);
+            }
+          }
+        }
+        break;
     }
   }
   return groups;

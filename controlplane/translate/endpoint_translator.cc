@@ -130,7 +130,7 @@ pb::WeightedAddr MakeWeightedAddr(const Store& store, const std::string& ip, uin
     wa.mutable_tls_identity()->mutable_server_name()->set_name(id);
   }
   if (options.enable_h2_upgrade) wa.mutable_protocol_hint()->mutable_h2();
-  if (IsOpaquePort(*pod, port, options)) {
+  if (IsOpaquePort(store, *pod, port, options)) {
     wa.mutable_protocol_hint()->mutable_opaque_transport()->set_inbound_port(InboundPort(*pod));
   }
   return wa;
@@ -226,7 +226,47 @@ bool PodIsLive(const Pod& pod) {
   return !pod.meta.deleting && pod.phase != "Succeeded" && pod.phase != "Failed";
 }
 
-bool IsOpaquePort(const Pod& pod, uint32_t port, const TranslatorOptions& options) {
+bool SelectorMatches(const LabelSelector& selector,
+                     const std::map<std::string, std::string>& labels) {
+  for (const auto& [key, value] : selector.match_labels) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) return false;
+  }
+  for (const LabelSelectorRequirement& r : selector.match_expressions) {
+    auto it = labels.find(r.key);
+    const bool has = it != labels.end();
+    const bool listed = has && absl::c_linear_search(r.values, it->second);
+    if (r.op == "In") {
+      if (!listed) return false;
+    } else if (r.op == "NotIn") {
+      if (listed) return false;
+    } else if (r.op == "Exists") {
+      if (!has) return false;
+    } else if (r.op == "DoesNotExist") {
+      if (has) return false;
+    } else {
+      return false;  // an operator Kubernetes does not define selects nothing
+    }
+  }
+  return true;
+}
+
+bool ServerSelects(const Server& server, const Pod& pod, uint32_t port) {
+  if (server.meta.ns != pod.meta.ns || !SelectorMatches(server.pod_selector, pod.meta.labels)) {
+    return false;
+  }
+  if (server.port.is_int) {
+    return server.port.int_value > 0 && static_cast<uint32_t>(server.port.int_value) == port;
+  }
+  std::optional<uint32_t> named = ContainerPortByName(pod, server.port.str_value);
+  return named && *named == port;
+}
+
+bool IsOpaquePort(const Store& store, const Pod& pod, uint32_t port,
+                  const TranslatorOptions& options) {
+  for (const auto& server : store.ServersInNamespace(pod.meta.ns)) {
+    if (server->proxy_protocol == "opaque" && ServerSelects(*server, pod, port)) return true;
+  }
   auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
   if (ann == pod.meta.annotations.end()) return options.default_opaque_ports.Contains(port);
   return PortSet::Parse(ann->second, [&pod](absl::string_view n) {
@@ -251,7 +291,7 @@ pb::DestinationProfile BuildEndpointProfile(const Store& store, const std::strin
   pb::WeightedAddr wa = MakeWeightedAddr(store, ip, port, pod, options);
   (*wa.mutable_metric_labels())["namespace"] = pod->meta.ns;
   *p.mutable_endpoint() = std::move(wa);
-  p.set_opaque_protocol(IsOpaquePort(*pod, port, options));
+  p.set_opaque_protocol(IsOpaquePort(store, *pod, port, options));
   return p;
 }
 

@@ -45,9 +45,21 @@ io::linkerd::proxy::destination::WeightedAddr MakeWeightedAddr(const Store& stor
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
                                const TranslatorOptions& options);
 
-// Whether `port` is opaque for `pod`: listed in its config.linkerd.io/opaque-ports annotation
-// (numbers, ranges, container port names; present-but-empty means none), else in the defaults.
-bool IsOpaquePort(const Pod& pod, uint32_t port, const TranslatorOptions& options);
+// Whether `port` is opaque for `pod`: a Server (policy.linkerd.io) with proxyProtocol opaque
+// selects the pod and port; or the port is listed in the pod's config.linkerd.io/opaque-ports
+// annotation (numbers, ranges, container port names; present-but-empty means none), else in the
+// defaults.
+bool IsOpaquePort(const Store& store, const Pod& pod, uint32_t port,
+                  const TranslatorOptions& options);
+
+// Kubernetes label selector semantics: every matchLabels pair and every matchExpressions
+// requirement (In, NotIn, Exists, DoesNotExist) holds; an empty selector selects everything.
+bool SelectorMatches(const LabelSelector& selector,
+                     const std::map<std::string, std::string>& labels);
+
+// Whether a Server selects `pod` (same namespace, podSelector) and `port` (spec.port: the number,
+// or the container port of that name).
+bool ServerSelects(const Server& server, const Pod& pod, uint32_t port);
 
 // The zone of a node (label topology.kubernetes.io/zone), or "" when unknown.
 std::string ZoneOfNode(const Store& store, const std::string& node_name);

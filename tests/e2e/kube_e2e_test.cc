@@ -230,5 +230,43 @@ TEST_F(MulticlusterEndToEndTest, SplitShiftsToAMirrorOnBothSources) {
   profiles->Finish();
 }
 
+// A Server (policy.linkerd.io) with proxyProtocol opaque selecting backend-svc's pod and port:
+// created through the API it reaches an open Get stream; from a manifest it is in the first one.
+TEST_F(MulticlusterEndToEndTest, ServerMarksThePortOpaqueOnBothSources) {
+  constexpr char kServerJson[] = R"({"apiVersion":"policy.linkerd.io/v1beta1","kind":"Server",
+"metadata":{"name":"backend-http","namespace":"multicluster-sample"},
+"spec":{"podSelector":{"matchLabels":{"app":"backend"}},"port":"http","proxyProtocol":"opaque"}})";
+  auto opaque_port = [](const pb::Update& u) -> int64_t {
+    if (!u.has_add() || u.add().addrs_size() != 1) return -1;
+    const auto& hint = u.add().addrs(0).protocol_hint();
+    return hint.has_opaque_transport() ? hint.opaque_transport().inbound_port() : 0;
+  };
+  Server kube;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  pb::GetDestination req;
+  req.set_path(kMcBackend);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = kube.stub->Get(&ctx, req);
+  pb::Update u;
+  ASSERT_TRUE(reader->Read(&u));
+  EXPECT_EQ(opaque_port(u), 0) << u.DebugString();
+  fake_.Upsert(CollectionFor("Server"), kServerJson);
+  ASSERT_TRUE(reader->Read(&u));
+  EXPECT_EQ(opaque_port(u), 4143) << u.DebugString();
+  ctx.TryCancel();
+  reader->Finish();
+
+  const std::string copy = dir_ + "/manifests";
+  std::filesystem::copy(examples_, copy, std::filesystem::copy_options::recursive);
+  WriteFile(copy + "/server.json", kServerJson);
+  Server manifests;
+  ASSERT_TRUE(manifests.Start({"-manifests=" + copy}));
+  grpc::ClientContext c1;
+  auto first = manifests.Read<pb::Update>(false, kMcBackend, 1, &c1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(opaque_port(first[0]), 4143) << first[0].DebugString();
+}
+
 }  // namespace
 }  // namespace dest::testing

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -64,16 +65,20 @@ const KindInfo* RowOf(std::string_view kind) {
   return nullptr;
 }
 
-// A kind that understands several versions has its served version chosen by the test.
-bool VersionChosenByTest(const KindInfo& k) { return k.Versions().size() > 1; }
+// The version a kind is served at: the test's choice (`split_version`, for TrafficSplits) when the
+// kind understands it, else the kind's first.
+bool VersionChosenByTest(const KindInfo& k, const std::string& version) {
+  return !version.empty() && absl::c_linear_search(k.Versions(), std::string_view(version));
+}
 
 }  // namespace
 
 std::string CollectionFor(const std::string& kind, const std::string& split_version) {
   const KindInfo* k = RowOf(kind);
   if (k == nullptr) return "";
-  const std::string version =
-      VersionChosenByTest(*k) ? split_version : std::string(k->Versions().front());
+  const std::string version = VersionChosenByTest(*k, split_version)
+                                  ? split_version
+                                  : std::string(k->Versions().front());
   return k->group.empty() ? absl::StrCat("/api/", version, "/", std::string(k->resource))
                           : absl::StrCat("/apis/", std::string(k->group), "/", version, "/",
                                          std::string(k->resource));
@@ -81,7 +86,7 @@ std::string CollectionFor(const std::string& kind, const std::string& split_vers
 
 void ServeAll(FakeApiServer& fake, const std::string& split_version) {
   for (const KindInfo& k : kKinds) {
-    if (VersionChosenByTest(k) && split_version.empty()) continue;
+    if (k.kind == Kind::kTrafficSplit && split_version.empty()) continue;  // that CRD is absent
     const std::string kind(k.name);
     fake.ServeResource(CollectionFor(kind, split_version), kind + "List", k.namespaced);
   }
@@ -99,7 +104,7 @@ int LoadManifests(FakeApiServer& fake, const std::string& dir, const std::string
       if (collection.empty()) continue;
       YAML::Node copy = YAML::Clone(doc);
       const KindInfo* row = RowOf(kind);
-      if (VersionChosenByTest(*row)) {
+      if (VersionChosenByTest(*row, split_version)) {
         copy["apiVersion"] = absl::StrCat(std::string(row->group), "/", split_version);
       }
       fake.Upsert(collection, YamlToJson(copy));

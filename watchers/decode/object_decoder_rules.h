@@ -712,6 +712,43 @@ std::shared_ptr<const TrafficSplit> DecodeTrafficSplit(Decoder<N>& d, const N& o
   return ts;
 }
 
+// --- Server (policy.linkerd.io).
+
+template <DecodeNode N>
+void DecodeLabelSelector(Decoder<N>& d, const N& v, const Path& p, LabelSelector& out) {
+  if (!d.ExpectMap(v, p)) return;
+  d.StringMap(v, "matchLabels", p, out.match_labels);
+  d.List(v, "matchExpressions", p, out.match_expressions,
+         [&d](const N& e, const Path& ep, LabelSelectorRequirement& r) {
+           if (!d.ExpectMap(e, ep)) return;
+           d.String(e, "key", ep, r.key);
+           d.String(e, "operator", ep, r.op);
+           d.List(e, "values", ep, r.values,
+                  [&d](const N& s, const Path& sp, std::string& value) {
+                    d.ReadString(s, sp, value);
+                  });
+         });
+}
+
+template <DecodeNode N>
+std::shared_ptr<const Server> DecodeServer(Decoder<N>& d, const N& obj, const Path& root,
+                                           std::string_view api_version) {
+  auto server = std::make_shared<Server>();
+  DecodeMeta(d, obj, root, /*namespaced=*/true, server->meta);
+  server->api_version = std::string(api_version);
+  const Path p = root.Field("spec");
+  auto spec = d.Map(obj, "spec", root);
+  if (!spec) return server;
+  if (auto selector = Decoder<N>::Find(*spec, "podSelector")) {
+    DecodeLabelSelector(d, *selector, p.Field("podSelector"), server->pod_selector);
+  }
+  if (auto port = Decoder<N>::Find(*spec, "port")) {
+    d.ReadIntOrString(*port, p.Field("port"), server->port);
+  }
+  d.String(*spec, "proxyProtocol", p, server->proxy_protocol);
+  return server;
+}
+
 // --- Dispatch.
 
 // The API group of an apiVersion: "apps" for "apps/v1", "" (core) for "v1".
@@ -762,6 +799,11 @@ template <DecodeNode N>
 auto DecodeKind(std::type_identity<TrafficSplit>, Decoder<N>& d, const N& obj, const Path& root,
                 std::string_view api_version) {
   return DecodeTrafficSplit(d, obj, root, api_version);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<Server>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view api_version) {
+  return DecodeServer(d, obj, root, api_version);
 }
 template <typename T, DecodeNode N>
   requires(InfoOf(KindFor<T>).metadata_only)

@@ -170,6 +170,10 @@ void Store::IndexKindLocked(const Service& s, const NsName& self, bool add) {
   }
 }
 
+void Store::IndexKindLocked(const Server& s, const NsName& self, bool add) {
+  UpdateIndex(servers_by_ns_, s.meta.ns, self, add);
+}
+
 void Store::IndexKindLocked(const Pod& p, const NsName& self, bool add) {
   if (!p.host_network) {
     for (const std::string& ip : p.pod_ips) {
@@ -241,6 +245,11 @@ std::vector<std::shared_ptr<const EndpointSlice>> Store::SlicesForService(
     const std::string& ns, const std::string& svc) const {
   absl::ReaderMutexLock lock(&mu_);
   return LookupLocked<EndpointSlice>(slices_by_service_, ServiceRef{ns, svc}.ToString());
+}
+
+std::vector<std::shared_ptr<const Server>> Store::ServersInNamespace(const std::string& ns) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return LookupLocked<Server>(servers_by_ns_, ns);
 }
 
 std::vector<std::shared_ptr<const TrafficSplit>> Store::SplitsForService(

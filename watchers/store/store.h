@@ -113,6 +113,9 @@ class Store {
   std::vector<std::shared_ptr<const TrafficSplit>> SplitsForService(const std::string& ns,
                                                                     const std::string& svc) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The Servers (policy.linkerd.io) of a namespace.
+  std::vector<std::shared_ptr<const Server>> ServersInNamespace(const std::string& ns) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Services whose clusterIPs contain ip (normalized text form).
   std::vector<std::shared_ptr<const Service>> ServicesByClusterIP(const std::string& ip) const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -153,6 +156,8 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void IndexKindLocked(const Pod& p, const NsName& self, bool add)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const Server& s, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   template <typename T>  // the kinds found only by name
   void IndexKindLocked(const T&, const NsName&, bool) {}
   template <typename T>
@@ -176,6 +181,7 @@ class Store {
   Index slices_by_pod_ ABSL_GUARDED_BY(mu_);      // ServiceRef of the Pod
   Index endpoints_by_pod_ ABSL_GUARDED_BY(mu_);   // ServiceRef of the Pod
   Index pods_by_owner_ ABSL_GUARDED_BY(mu_);      // ServiceRef of the owner
+  Index servers_by_ns_ ABSL_GUARDED_BY(mu_);      // namespace
 
   // Metrics (null when no registry).
   std::array<prometheus::Gauge*, kNumKinds> size_gauges_ = {};

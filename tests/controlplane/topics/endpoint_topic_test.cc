@@ -307,6 +307,50 @@ endpoints: [{addresses: [203.0.113.7]}]
   EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"add", "add"}));
 }
 
+// A Server marking the pods' port opaque, changed and deleted: open Get streams re-add the
+// address with the opaque transport hint, then without it; the pod-IP profile follows too.
+TEST_F(EndpointTopicTest, ServerChangesUpdateOpenStreams) {
+  Put({Svc(), PodAt("a", "10.0.0.1", {{"app", "web"}}), Slice("s1", {{"10.0.0.1", "a"}})});
+  auto s = std::make_shared<ModelStream>();
+  Subscribe(s);
+  auto opaque = [&] {
+    pb::WeightedAddr wa;
+    EXPECT_TRUE(wa.ParseFromString(s->Model().addrs["10.0.0.1:8080"]));
+    return wa.protocol_hint().has_opaque_transport();
+  };
+  auto profile = topics_.AcquireEndpointProfile(
+      EndpointProfileKey{EndpointProfileKey::Mode::kPodIp, "10.0.0.1", 8080, "", "", ""});
+  profile->Recompute(nullptr);  // its first snapshot; store changes recompute it from then on
+  auto profile_opaque = [&] {
+    pb::DestinationProfile p;
+    EXPECT_TRUE(p.ParseFromString(profile->Current()->bytes));
+    return p.opaque_protocol();
+  };
+  EXPECT_FALSE(opaque());
+  EXPECT_FALSE(profile_opaque());
+  const std::string server = R"(
+apiVersion: policy.linkerd.io/v1beta2
+kind: Server
+metadata: {name: web-http, namespace: shop}
+spec: {podSelector: {matchLabels: {app: web}}, port: web-http, proxyProtocol: $0}
+)";
+  Apply(store_, absl::Substitute(server, "opaque"));
+  ExpectInSync(*s);
+  EXPECT_TRUE(opaque());
+  EXPECT_TRUE(profile_opaque());
+  Apply(store_, absl::Substitute(server, "HTTP/1"));
+  ExpectInSync(*s);
+  EXPECT_FALSE(opaque());
+  Apply(store_, absl::Substitute(server, "opaque"));
+  EXPECT_TRUE(opaque());
+  Apply(store_, absl::Substitute(server, "opaque"), EventType::kDeleted);
+  ExpectInSync(*s);
+  EXPECT_FALSE(opaque());
+  EXPECT_FALSE(profile_opaque());
+  EXPECT_EQ(s->Model().kinds, (std::vector<std::string>{"add", "add", "add", "add", "add"}));
+  topics_.ReleaseEndpointProfile(*profile);
+}
+
 // Left-out addresses are counted at each change that leaves them out, once Pods have synced
 // (before, every Pod is unknown: that is startup, not news).
 TEST(UnknownPodCountTest, CountedPerChangeAfterPodsSync) {

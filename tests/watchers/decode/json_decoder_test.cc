@@ -270,6 +270,21 @@ class Printer {
     });
   }
 
+  void Object(const Server& server) {
+    Field("kind", "Server");
+    Meta(server.meta);
+    Field("apiVersion", server.api_version);
+    Field("matchLabels", server.pod_selector.match_labels);
+    Items("matchExpressions", server.pod_selector.match_expressions,
+          [this](const LabelSelectorRequirement& r) {
+            Field("key", r.key);
+            Field("operator", r.op);
+            Field("values", r.values);
+          });
+    Field("port", server.port);
+    Field("proxyProtocol", server.proxy_protocol);
+  }
+
   std::ostringstream out_;
   std::string indent_;
 };
@@ -589,6 +604,24 @@ spec:
  "dstOverrides":[{"authority":"web-v1.shop.svc.cluster.local:80","weight":"500m"},
   {"authority":"web-v2","weight":1},{"authority":"web-v3","weight":0.5},
   {"authority":"web-v4","weight":"500"}]}})"},
+        SameObjectCase{"Server", R"(
+apiVersion: policy.linkerd.io/v1beta1
+kind: Server
+metadata: {name: web-http, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {app: web}
+    matchExpressions:
+    - {key: tier, operator: In, values: [front, edge]}
+    - {key: canary, operator: DoesNotExist}
+  port: http
+  proxyProtocol: opaque
+)",
+                       R"({"apiVersion":"policy.linkerd.io/v1beta1","kind":"Server",
+"metadata":{"name":"web-http","namespace":"shop"},
+"spec":{"podSelector":{"matchLabels":{"app":"web"},"matchExpressions":[
+{"key":"tier","operator":"In","values":["front","edge"]},{"key":"canary","operator":"DoesNotExist"}]},
+"port":"http","proxyProtocol":"opaque"}})"},
         SameObjectCase{"TrafficSplit", R"(
 apiVersion: split.smi-spec.io/v1alpha4
 kind: TrafficSplit
