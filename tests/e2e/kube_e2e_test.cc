@@ -268,5 +268,89 @@ TEST_F(MulticlusterEndToEndTest, ServerMarksThePortOpaqueOnBothSources) {
   EXPECT_EQ(opaque_port(first[0]), 4143) << first[0].DebugString();
 }
 
+// A slice names a Pod before the Pod exists (the EndpointSlice controller raced the watch): the
+// address is left out and counted, then served with its identity once the Pod arrives. On both
+// sources: through the API, and as manifest files written one after the other.
+TEST_F(MulticlusterEndToEndTest, AddressWaitsForItsPodOnBothSources) {
+  const std::string slice = R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+"metadata":{"name":"backend-svc-new","namespace":"multicluster-sample",
+"labels":{"kubernetes.io/service-name":"backend-svc"}},"addressType":"IPv4",
+"ports":[{"name":"http","port":8080,"protocol":"TCP"}],
+"endpoints":[{"addresses":["10.244.1.21"],"conditions":{"ready":true},
+"targetRef":{"kind":"Pod","name":"backend-new","namespace":"multicluster-sample"}}]})";
+  const std::string pod = R"({"apiVersion":"v1","kind":"Pod",
+"metadata":{"name":"backend-new","namespace":"multicluster-sample",
+"labels":{"app":"backend","linkerd.io/control-plane-ns":"linkerd"}},
+"spec":{"serviceAccountName":"backend","containers":[{"name":"backend","ports":[{"name":"http","containerPort":8080}]}]},
+"status":{"phase":"Running","podIPs":[{"ip":"10.244.1.21"}]}})";
+  const std::string copy = dir_ + "/manifests";
+  std::filesystem::copy(examples_, copy, std::filesystem::copy_options::recursive);
+  Server kube, manifests;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  ASSERT_TRUE(manifests.Start({"-manifests=" + copy}));
+  auto left_out = [](Server& s) {
+    return ScrapeMetrics(s.dest.admin_port)["destination_endpoints_pod_unknown_total"];
+  };
+  for (Server* server : {&kube, &manifests}) {
+    pb::GetDestination req;
+    req.set_path(kMcBackend);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto reader = server->stub->Get(&ctx, req);
+    pb::Update u;
+    ASSERT_TRUE(reader->Read(&u));
+    ASSERT_EQ(u.add().addrs_size(), 1);  // the example's one pod
+    if (server == &kube) {
+      fake_.Upsert(CollectionFor("EndpointSlice"), slice);
+    } else {
+      WriteFile(copy + "/new-slice.json", slice);
+    }
+    ASSERT_TRUE(WaitUntil([&] { return left_out(*server) >= 1; }, kWait));
+    if (server == &kube) {
+      fake_.Upsert(CollectionFor("Pod"), pod);
+    } else {
+      WriteFile(copy + "/new-pod.json", pod);
+    }
+    ASSERT_TRUE(reader->Read(&u));  // the next message is the new address, with its Pod
+    ASSERT_TRUE(u.has_add()) << u.DebugString();
+    ASSERT_EQ(u.add().addrs_size(), 1);
+    EXPECT_EQ(u.add().addrs(0).addr().ip().ipv4(), (10u << 24) | (244u << 16) | (1u << 8) | 21u);
+    EXPECT_EQ(u.add().addrs(0).tls_identity().dns_like_identity().name(),
+              "backend.multicluster-sample.serviceaccount.identity.linkerd.cluster.local");
+    ctx.TryCancel();
+    reader->Finish();
+  }
+}
+
+// A ServiceProfile route whose condition has several fields reaches proxies as `all` of them in
+// Linkerd's order (method before path), from the API.
+TEST_F(MulticlusterEndToEndTest, MultiFieldMatchInLinkerdOrder) {
+  Server kube;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  fake_.Upsert(CollectionFor("ServiceProfile"), R"({"apiVersion":"linkerd.io/v1alpha2",
+"kind":"ServiceProfile","metadata":{"name":"backend-svc.multicluster-sample.svc.cluster.local",
+"namespace":"multicluster-sample"},"spec":{"routes":[{"name":"GET /books",
+"condition":{"pathRegex":"/books","method":"GET"},
+"responseClasses":[{"condition":{"not":{"status":{"min":404,"max":404}},"status":{"min":400}},"isFailure":true}]}]}})");
+  pb::DestinationProfile p;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext ctx;
+        auto got = kube.Read<pb::DestinationProfile>(true, kMcBackend, 1, &ctx);
+        if (got.size() != 1 || got[0].routes_size() != 1) return false;
+        p = got[0];
+        return true;
+      },
+      kWait));
+  const auto& all = p.routes(0).condition().all().matches();
+  ASSERT_EQ(all.size(), 2) << p.DebugString();
+  EXPECT_TRUE(all[0].has_method());
+  EXPECT_TRUE(all[1].has_path());
+  const auto& rc = p.routes(0).response_classes(0).condition().all().matches();
+  ASSERT_EQ(rc.size(), 2) << p.DebugString();
+  EXPECT_TRUE(rc[0].has_status());
+  EXPECT_TRUE(rc[1].has_not_());
+}
+
 }  // namespace
 }  // namespace dest::testing
