@@ -323,33 +323,34 @@ TEST_F(MulticlusterEndToEndTest, AddressWaitsForItsPodOnBothSources) {
 }
 
 // A ServiceProfile route whose condition has several fields reaches proxies as `all` of them in
-// Linkerd's order (method before path), from the API.
-TEST_F(MulticlusterEndToEndTest, MultiFieldMatchInLinkerdOrder) {
-  Server kube;
-  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
-  fake_.Upsert(CollectionFor("ServiceProfile"), R"({"apiVersion":"linkerd.io/v1alpha2",
+// Linkerd's order (requests: method before path; responses: status before not), on both sources.
+TEST_F(MulticlusterEndToEndTest, MultiFieldMatchInLinkerdOrderOnBothSources) {
+  constexpr char kProfile[] = R"({"apiVersion":"linkerd.io/v1alpha2",
 "kind":"ServiceProfile","metadata":{"name":"backend-svc.multicluster-sample.svc.cluster.local",
 "namespace":"multicluster-sample"},"spec":{"routes":[{"name":"GET /books",
 "condition":{"pathRegex":"/books","method":"GET"},
-"responseClasses":[{"condition":{"not":{"status":{"min":404,"max":404}},"status":{"min":400}},"isFailure":true}]}]}})");
-  pb::DestinationProfile p;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        grpc::ClientContext ctx;
-        auto got = kube.Read<pb::DestinationProfile>(true, kMcBackend, 1, &ctx);
-        if (got.size() != 1 || got[0].routes_size() != 1) return false;
-        p = got[0];
-        return true;
-      },
-      kWait));
-  const auto& all = p.routes(0).condition().all().matches();
-  ASSERT_EQ(all.size(), 2) << p.DebugString();
-  EXPECT_TRUE(all[0].has_method());
-  EXPECT_TRUE(all[1].has_path());
-  const auto& rc = p.routes(0).response_classes(0).condition().all().matches();
-  ASSERT_EQ(rc.size(), 2) << p.DebugString();
-  EXPECT_TRUE(rc[0].has_status());
-  EXPECT_TRUE(rc[1].has_not_());
+"responseClasses":[{"condition":{"not":{"status":{"min":404,"max":404}},"status":{"min":400}},"isFailure":true}]}]}})";
+  const std::string copy = dir_ + "/manifests";
+  std::filesystem::copy(examples_, copy, std::filesystem::copy_options::recursive);
+  WriteFile(copy + "/profile.json", kProfile);
+  fake_.Upsert(CollectionFor("ServiceProfile"), kProfile);
+  Server kube, manifests;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  ASSERT_TRUE(manifests.Start({"-manifests=" + copy}));
+  for (Server* server : {&kube, &manifests}) {
+    grpc::ClientContext ctx;
+    auto got = server->Read<pb::DestinationProfile>(true, kMcBackend, 1, &ctx);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].routes_size(), 1) << got[0].DebugString();
+    const auto& all = got[0].routes(0).condition().all().matches();
+    ASSERT_EQ(all.size(), 2) << got[0].DebugString();
+    EXPECT_TRUE(all[0].has_method());
+    EXPECT_TRUE(all[1].has_path());
+    const auto& rc = got[0].routes(0).response_classes(0).condition().all().matches();
+    ASSERT_EQ(rc.size(), 2) << got[0].DebugString();
+    EXPECT_TRUE(rc[0].has_status());
+    EXPECT_TRUE(rc[1].has_not_());
+  }
 }
 
 }  // namespace
