@@ -366,7 +366,7 @@ TEST(UnknownPodCountTest, CountedPerChangeAfterPodsSync) {
     }
     return -1.0;
   };
-  store.Apply(Events(R"(
+  const std::string one = R"(
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: s1, namespace: shop, labels: {kubernetes.io/service-name: web}}
@@ -374,18 +374,11 @@ addressType: IPv4
 endpoints:
 - addresses: [10.0.0.1]
   targetRef: {kind: Pod, name: a, namespace: shop}
-)"));
+)";
+  store.Apply(Events(one));
   EXPECT_EQ(counted(), 0);  // Pods not synced yet
   store.MarkSynced(Kind::kPod);
-  const std::string two = R"(
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: s1, namespace: shop, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-endpoints:
-- addresses: [10.0.0.1]
-  targetRef: {kind: Pod, name: a, namespace: shop}
-- addresses: [10.0.0.2]
+  const std::string two = one + R"(- addresses: [10.0.0.2]
   targetRef: {kind: Pod, name: b}
 - addresses: [10.0.0.3]
   conditions: {ready: false}
