@@ -15,6 +15,12 @@ std::optional<ServiceRef> ServiceRef::Parse(std::string_view text) {
   return ServiceRef{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
 }
 
+std::optional<ServiceRef> PodRefOf(const std::optional<ObjectReference>& ref,
+                                   const std::string& ns) {
+  if (!ref || ref->kind != "Pod") return std::nullopt;
+  return ServiceRef{ref->ns.empty() ? ns : ref->ns, ref->name};
+}
+
 const ObjectMeta& MetaOf(const AnyObject& o) {
   return std::visit([](const auto& ptr) -> const ObjectMeta& { return ptr->meta; }, o);
 }

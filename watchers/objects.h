@@ -290,7 +290,8 @@ struct Server {
   std::string api_version;
   LabelSelector pod_selector;  // spec.podSelector; empty selects every pod of the namespace
   IntOrString port;            // spec.port: a container port number or name
-  std::string proxy_protocol;  // spec.proxyProtocol: unknown (default), HTTP/1, HTTP/2, gRPC, opaque, TLS
+  // spec.proxyProtocol: unknown (default), HTTP/1, HTTP/2, gRPC, opaque or TLS.
+  std::string proxy_protocol;
   bool operator==(const Server&) const = default;
 };
 
@@ -336,6 +337,12 @@ struct ServiceRef {
   static std::optional<ServiceRef> Parse(std::string_view text);
   auto operator<=>(const ServiceRef&) const = default;
 };
+
+// The Pod a targetRef names, in `ns` (the referring object's namespace) when the reference has
+// none; nullopt when it names no Pod. One reading of targetRef for the store's indexes and the
+// endpoint translator.
+std::optional<ServiceRef> PodRefOf(const std::optional<ObjectReference>& ref,
+                                   const std::string& ns);
 
 struct ObjectKey {
   Kind kind;

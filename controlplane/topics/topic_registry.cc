@@ -116,8 +116,8 @@ void TopicRegistry::Release(const GroupKey& group, const std::string& id,
 }
 
 std::shared_ptr<ProfileTopic> TopicRegistry::AcquireProfile(const ProfileKey& key) {
-  return Acquire(GroupKey::Service(key.service_ref()), absl::StrCat(key.port, "/", key.client_ns), key,
-                 &ServiceTopics::profiles);
+  return Acquire(GroupKey::Service(key.service_ref()), absl::StrCat(key.port, "/", key.client_ns),
+                 key, &ServiceTopics::profiles);
 }
 
 void TopicRegistry::ReleaseProfile(const ProfileTopic& topic) {
@@ -160,6 +160,24 @@ void TopicRegistry::AddPodGroups(const Pod& pod, std::set<GroupKey>* groups) con
   if (!host.empty()) groups->insert(GroupKey::Address(host));
 }
 
+void TopicRegistry::AddServerGroups(const StoreChange& c, std::set<GroupKey>* groups) const {
+  // The pods it selects, before and after (one pass over the pods): their ports' opaque hint may
+  // change.
+  std::vector<const Server*> servers;
+  for (const auto* o : {&c.before, &c.after}) {
+    if (*o) servers.push_back(std::get<std::shared_ptr<const Server>>(**o).get());
+  }
+  for (const auto& pod : store_->List<Pod>()) {
+    if (pod->meta.ns != c.key.ns) continue;
+    for (const Server* server : servers) {
+      if (SelectorMatches(server->pod_selector, pod->meta.labels)) {
+        AddPodGroups(*pod, groups);
+        break;
+      }
+    }
+  }
+}
+
 void TopicRegistry::ReportProfile(const ServiceProfile& sp) {
   absl::StatusOr<TranslatedServiceProfile> t = TranslateServiceProfile(sp, 80);
   if (t.ok()) return;
@@ -189,31 +207,40 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   }
 }
 
-void TopicRegistry::ReportUnknownPods(const char* kind, const ObjectMeta& meta,
-                                      const std::vector<std::string>& pods) {
+template <typename T>
+void TopicRegistry::ReportUnknownPods(const T& object) {
   // Before the first full list of Pods every Pod is unknown: that is startup, not news.
-  if (pods.empty() || !store_->IsSynced(Kind::kPod)) return;
-  if (unknown_pods_) unknown_pods_->Increment(static_cast<double>(pods.size()));
-  Log(LogLevel::kInfo, "endpoint addresses left out until their Pod is known",
-      {{"kind", kind},
-       {"namespace", meta.ns},
-       {"name", meta.name},
-       {"addresses", pods.size()},
-       {"pods", absl::StrJoin(pods.begin(), pods.begin() + std::min<size_t>(pods.size(), 5), ",")}});
+  if (!store_->IsSynced(Kind::kPod)) return;
+  LogUnknownPods(KindFor<T>, object.meta, UnknownPods(*store_, ReadyPodRefs(object)));
 }
 
 void TopicRegistry::ReportGonePod(const Pod& pod) {
-  std::vector<std::string> self = {ServiceRef{pod.meta.ns, pod.meta.name}.ToString()};
-  for (const auto& slice : store_->SlicesForPod(pod.meta.ns, pod.meta.name)) {
-    if (absl::c_linear_search(UnknownPods(*store_, *slice), self[0])) {
-      ReportUnknownPods("EndpointSlice", slice->meta, self);
+  if (!store_->IsSynced(Kind::kPod)) return;
+  const ServiceRef self{pod.meta.ns, pod.meta.name};
+  auto report_if_listed = [&](const auto& object) {
+    if (absl::c_linear_search(ReadyPodRefs(object), self)) {
+      LogUnknownPods(KindFor<std::decay_t<decltype(object)>>, object.meta, {self.ToString()});
     }
+  };
+  for (const auto& slice : store_->SlicesForPod(pod.meta.ns, pod.meta.name)) {
+    report_if_listed(*slice);
   }
   for (const auto& eps : store_->EndpointsForPod(pod.meta.ns, pod.meta.name)) {
-    if (absl::c_linear_search(UnknownPods(*store_, *eps), self[0])) {
-      ReportUnknownPods("Endpoints", eps->meta, self);
-    }
+    report_if_listed(*eps);
   }
+}
+
+void TopicRegistry::LogUnknownPods(Kind kind, const ObjectMeta& meta,
+                                   const std::vector<std::string>& pods) {
+  if (pods.empty()) return;
+  if (unknown_pods_) unknown_pods_->Increment(static_cast<double>(pods.size()));
+  Log(LogLevel::kInfo, "endpoint addresses left out until their Pod is known",
+      {{"kind", KindName(kind)},
+       {"namespace", meta.ns},
+       {"name", meta.name},
+       {"addresses", pods.size()},
+       {"pods",
+        absl::StrJoin(pods.begin(), pods.begin() + std::min<size_t>(pods.size(), 5), ",")}});
 }
 
 void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
@@ -232,10 +259,7 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
         break;
       case Kind::kEndpoints:
         groups.insert(GroupKey::Service(ServiceRef{c.key.ns, c.key.name}));
-        if (c.after) {
-          const auto& eps = std::get<std::shared_ptr<const Endpoints>>(*c.after);
-          ReportUnknownPods("Endpoints", eps->meta, UnknownPods(*store_, *eps));
-        }
+        if (c.after) ReportUnknownPods(*std::get<std::shared_ptr<const Endpoints>>(*c.after));
         break;
       case Kind::kEndpointSlice:
         for (const auto* o : {&c.before, &c.after}) {
@@ -244,10 +268,7 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
                 c.key.ns, std::get<std::shared_ptr<const EndpointSlice>>(**o)->service_name}));
           }
         }
-        if (c.after) {
-          const auto& slice = std::get<std::shared_ptr<const EndpointSlice>>(*c.after);
-          ReportUnknownPods("EndpointSlice", slice->meta, UnknownPods(*store_, *slice));
-        }
+        if (c.after) ReportUnknownPods(*std::get<std::shared_ptr<const EndpointSlice>>(*c.after));
         break;
       case Kind::kServiceProfile: {
         last_valid_.profiles.Observe(
@@ -289,17 +310,7 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
         *zones = true;
         break;
       case Kind::kServer:
-        // The pods it selects, before and after: their ports' opaque hint may change.
-        for (const auto* o : {&c.before, &c.after}) {
-          if (!*o) continue;
-          const Server& server = *std::get<std::shared_ptr<const Server>>(**o);
-          for (const auto& pod : store_->List<Pod>()) {
-            if (pod->meta.ns == server.meta.ns &&
-                SelectorMatches(server.pod_selector, pod->meta.labels)) {
-              AddPodGroups(*pod, &groups);
-            }
-          }
-        }
+        AddServerGroups(c, &groups);
         break;
     }
   }

@@ -69,7 +69,9 @@ class TopicRegistry {
     std::map<std::string, Entry<ProfileTopic>> profiles;
     std::map<std::string, Entry<EndpointTopic>> endpoints;
     std::map<std::string, Entry<EndpointProfileTopic>> endpoint_profiles;
-    bool empty() const { return profiles.empty() && endpoints.empty() && endpoint_profiles.empty(); }
+    bool empty() const {
+      return profiles.empty() && endpoints.empty() && endpoint_profiles.empty();
+    }
   };
   struct Shard {
     mutable absl::Mutex mu;
@@ -92,13 +94,15 @@ class TopicRegistry {
   std::set<GroupKey> GroupsAffectedBy(const std::vector<StoreChange>& changes, bool* zones);
   // Recomputes the topics of those groups (and every zone-filtered endpoint topic when `zones`).
   void RecomputeGroups(const std::set<GroupKey>& groups, bool zones);
+  void AddServerGroups(const StoreChange& change, std::set<GroupKey>* groups) const;
   void ReportProfile(const ServiceProfile& sp);
   void ReportSplit(const TrafficSplit& split);
-  // Logs and counts ready addresses of a slice or Endpoints left out because their Pod is unknown:
-  // at each change of the slice, and when a Pod they name goes.
-  void ReportUnknownPods(const char* kind, const ObjectMeta& meta,
-                         const std::vector<std::string>& pods);
+  // Logs and counts ready addresses of a slice or Endpoints left out because their Pod is unknown
+  // (once Pods have synced): at each change of the slice, and when a Pod they name goes.
+  template <typename T>  // EndpointSlice or Endpoints
+  void ReportUnknownPods(const T& object);
   void ReportGonePod(const Pod& pod);
+  void LogUnknownPods(Kind kind, const ObjectMeta& meta, const std::vector<std::string>& pods);
 
   const Store* const store_;
   const TranslatorOptions options_;

@@ -194,15 +194,15 @@ std::optional<uint32_t> MirrorPort(const ServicePort* svc_port,
 
 std::shared_ptr<const Pod> PodOf(const Store& store, const std::optional<ObjectReference>& ref,
                                  const std::string& ns) {
-  if (!ref || ref->kind != "Pod") return nullptr;
-  return store.Get<Pod>(ref->ns.empty() ? ns : ref->ns, ref->name);
+  std::optional<ServiceRef> pod = PodRefOf(ref, ns);
+  return pod ? store.Get<Pod>(pod->ns, pod->name) : nullptr;
 }
 
 // An address that names a Pod the store does not hold (yet, or any more). Served without its Pod
 // it would have no identity, and a meshed Pod would be reached in plaintext: it is left out until
 // the Pod is known (behaviour.md section 2), as Linkerd does.
 bool PodUnknown(const std::optional<ObjectReference>& ref, const std::shared_ptr<const Pod>& pod) {
-  return ref && ref->kind == "Pod" && pod == nullptr;
+  return pod == nullptr && PodRefOf(ref, "").has_value();
 }
 
 // Resolves the target port given the ports of one slice or subset: a numeric targetPort as is; a
@@ -264,14 +264,17 @@ bool ServerSelects(const Server& server, const Pod& pod, uint32_t port) {
 
 bool IsOpaquePort(const Store& store, const Pod& pod, uint32_t port,
                   const TranslatorOptions& options) {
+  auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
+  const bool by_pod = ann == pod.meta.annotations.end()
+                          ? options.default_opaque_ports.Contains(port)
+                          : PortSet::Parse(ann->second, [&pod](absl::string_view n) {
+                              return ContainerPortByName(pod, n);
+                            }).Contains(port);
+  if (by_pod) return true;  // the store is asked only when the pod itself does not say
   for (const auto& server : store.ServersInNamespace(pod.meta.ns)) {
     if (server->proxy_protocol == "opaque" && ServerSelects(*server, pod, port)) return true;
   }
-  auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
-  if (ann == pod.meta.annotations.end()) return options.default_opaque_ports.Contains(port);
-  return PortSet::Parse(ann->second, [&pod](absl::string_view n) {
-           return ContainerPortByName(pod, n);
-         }).Contains(port);
+  return false;
 }
 
 std::string ZoneOfNode(const Store& store, const std::string& node_name) {
@@ -320,15 +323,15 @@ class Selection {
     slices = store_.SlicesForService(key_.ns, key_.service);
     for (const auto& slice : slices) {
       if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
-      mirror_ = MirrorFor(slice->meta);
-      std::optional<uint32_t> port = mirror_ ? MirrorPort(svc_port_, slice->ports)
-                                             : ResolvePort(svc_port_, key_.port, slice->ports);
+      const std::shared_ptr<const Mirror> mirror = MirrorFor(slice->meta);
+      std::optional<uint32_t> port = mirror ? MirrorPort(svc_port_, slice->ports)
+                                            : ResolvePort(svc_port_, key_.port, slice->ports);
       for (const SliceEndpoint& ep : slice->endpoints) {
         if (ep.ready.has_value() && !*ep.ready) continue;
         if (!Wanted(ep.hostname)) continue;
         auto pod = PodOf(store_, ep.target_ref, key_.ns);
         if (PodUnknown(ep.target_ref, pod)) continue;  // served once its Pod is known
-        for (const std::string& addr : ep.addresses) Add(out, addr, port, pod, &ep);
+        for (const std::string& addr : ep.addresses) Add(out, addr, port, pod, &ep, mirror);
       }
     }
     return out;
@@ -339,15 +342,15 @@ class Selection {
     std::vector<Candidate> out;
     auto eps = store_.Get<Endpoints>(key_.ns, key_.service);
     if (eps == nullptr) return out;
-    mirror_ = MirrorFor(eps->meta);
+    const std::shared_ptr<const Mirror> mirror = MirrorFor(eps->meta);
     for (const EndpointSubset& subset : eps->subsets) {
-      std::optional<uint32_t> port = mirror_ ? MirrorPort(svc_port_, subset.ports)
-                                             : ResolvePort(svc_port_, key_.port, subset.ports);
+      std::optional<uint32_t> port = mirror ? MirrorPort(svc_port_, subset.ports)
+                                            : ResolvePort(svc_port_, key_.port, subset.ports);
       for (const EndpointAddress& a : subset.addresses) {
         if (!Wanted(a.hostname)) continue;
         auto pod = PodOf(store_, a.target_ref, key_.ns);
         if (PodUnknown(a.target_ref, pod)) continue;  // served once its Pod is known
-        Add(out, a.ip, port, std::move(pod), nullptr);
+        Add(out, a.ip, port, std::move(pod), nullptr, mirror);
       }
     }
     return out;
@@ -358,12 +361,13 @@ class Selection {
     return key_.instance.empty() || absl::AsciiStrToLower(hostname) == key_.instance;
   }
   void Add(std::vector<Candidate>& out, const std::string& addr, std::optional<uint32_t> port,
-           std::shared_ptr<const Pod> pod, const SliceEndpoint* sep) const {
+           std::shared_ptr<const Pod> pod, const SliceEndpoint* sep,
+           const std::shared_ptr<const Mirror>& mirror) const {
     if (!port && pod) port = ContainerPortByName(*pod, target_name_);
     if (!port) return;
     std::string ip = CanonicalIp(addr);
     if (ip.empty()) return;
-    out.push_back({std::move(ip), *port, std::move(pod), sep, mirror_});
+    out.push_back({std::move(ip), *port, std::move(pod), sep, mirror});
   }
   static std::shared_ptr<const Mirror> MirrorFor(const ObjectMeta& meta) {
     std::optional<Mirror> m = MirrorOf(meta);
@@ -374,7 +378,6 @@ class Selection {
   const EndpointKey& key_;
   const ServicePort* svc_port_ = nullptr;
   std::string target_name_;  // the Service port's named targetPort, if it has one
-  std::shared_ptr<const Mirror> mirror_;  // of the slice or Endpoints being read
 };
 
 // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
@@ -417,30 +420,29 @@ EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
   return state;
 }
 
-std::vector<std::string> UnknownPods(const Store& store, const EndpointSlice& slice) {
-  std::vector<std::string> out;
+std::vector<ServiceRef> ReadyPodRefs(const EndpointSlice& slice) {
+  std::vector<ServiceRef> out;
   for (const SliceEndpoint& ep : slice.endpoints) {
     if (ep.ready.has_value() && !*ep.ready) continue;
-    if (PodUnknown(ep.target_ref, PodOf(store, ep.target_ref, slice.meta.ns))) {
-      out.push_back(
-          ServiceRef{ep.target_ref->ns.empty() ? slice.meta.ns : ep.target_ref->ns,
-                     ep.target_ref->name}
-              .ToString());
+    if (auto pod = PodRefOf(ep.target_ref, slice.meta.ns)) out.push_back(*std::move(pod));
+  }
+  return out;
+}
+
+std::vector<ServiceRef> ReadyPodRefs(const Endpoints& endpoints) {
+  std::vector<ServiceRef> out;
+  for (const EndpointSubset& subset : endpoints.subsets) {
+    for (const EndpointAddress& a : subset.addresses) {
+      if (auto pod = PodRefOf(a.target_ref, endpoints.meta.ns)) out.push_back(*std::move(pod));
     }
   }
   return out;
 }
 
-std::vector<std::string> UnknownPods(const Store& store, const Endpoints& endpoints) {
+std::vector<std::string> UnknownPods(const Store& store, const std::vector<ServiceRef>& pods) {
   std::vector<std::string> out;
-  for (const EndpointSubset& subset : endpoints.subsets) {
-    for (const EndpointAddress& a : subset.addresses) {
-      if (PodUnknown(a.target_ref, PodOf(store, a.target_ref, endpoints.meta.ns))) {
-        out.push_back(ServiceRef{a.target_ref->ns.empty() ? endpoints.meta.ns : a.target_ref->ns,
-                                 a.target_ref->name}
-                          .ToString());
-      }
-    }
+  for (const ServiceRef& pod : pods) {
+    if (store.Get<Pod>(pod.ns, pod.name) == nullptr) out.push_back(pod.ToString());
   }
   return out;
 }

@@ -71,10 +71,13 @@ io::linkerd::proxy::destination::DestinationProfile BuildEndpointProfile(
     const Store& store, const std::string& ip, uint32_t port, const Pod* pod,
     const TranslatorOptions& options);
 
-// The Pods ("ns/name") that ready addresses of a slice or Endpoints name but the store does not
-// hold: ComputeEndpoints leaves those addresses out until the Pod is known.
-std::vector<std::string> UnknownPods(const Store& store, const EndpointSlice& slice);
-std::vector<std::string> UnknownPods(const Store& store, const Endpoints& endpoints);
+// The Pods the ready addresses of a slice or Endpoints name (targetRef).
+std::vector<ServiceRef> ReadyPodRefs(const EndpointSlice& slice);
+std::vector<ServiceRef> ReadyPodRefs(const Endpoints& endpoints);
+
+// Of `pods`, those the store does not hold, as "ns/name": ComputeEndpoints leaves their addresses
+// out until the Pod is known.
+std::vector<std::string> UnknownPods(const Store& store, const std::vector<ServiceRef>& pods);
 
 // Whether a pod can receive traffic: not terminating, not Succeeded or Failed.
 bool PodIsLive(const Pod& pod);

@@ -113,16 +113,6 @@ void Store::UpdateIndex(Index& index, const std::string& key, const NsName& valu
   if (it->second.empty()) index.erase(it);
 }
 
-namespace {
-
-// The Pod a targetRef names, as "ns/name" (the referring object's namespace when it has none).
-std::optional<std::string> PodRef(const std::optional<ObjectReference>& ref,
-                                  const std::string& ns) {
-  if (!ref || ref->kind != "Pod") return std::nullopt;
-  return ServiceRef{ref->ns.empty() ? ns : ref->ns, ref->name}.ToString();
-}
-
-}  // namespace
 
 void Store::IndexLocked(const AnyObject& o, bool add) {
   const ObjectMeta& meta = MetaOf(o);
@@ -140,7 +130,7 @@ void Store::IndexKindLocked(const EndpointSlice& s, const NsName& self, bool add
   }
   std::set<std::string> pods;
   for (const SliceEndpoint& ep : s.endpoints) {
-    if (auto pod = PodRef(ep.target_ref, s.meta.ns)) pods.insert(*std::move(pod));
+    if (auto pod = PodRefOf(ep.target_ref, s.meta.ns)) pods.insert(pod->ToString());
   }
   for (const std::string& pod : pods) UpdateIndex(slices_by_pod_, pod, self, add);
 }
@@ -150,7 +140,7 @@ void Store::IndexKindLocked(const Endpoints& e, const NsName& self, bool add) {
   for (const EndpointSubset& subset : e.subsets) {
     for (const auto* list : {&subset.addresses, &subset.not_ready_addresses}) {
       for (const EndpointAddress& a : *list) {
-        if (auto pod = PodRef(a.target_ref, e.meta.ns)) pods.insert(*std::move(pod));
+        if (auto pod = PodRefOf(a.target_ref, e.meta.ns)) pods.insert(pod->ToString());
       }
     }
   }
