@@ -16,12 +16,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/log.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "base/log.h"
 
 namespace dest {
 namespace {
@@ -329,17 +330,44 @@ int AdminServer::HandleLogMessage(const mg_connection* conn, const char* message
   return 1;  // Handled: civetweb writes nothing itself.
 }
 
+AdminServer::Query AdminServer::ParseQuery(std::string_view query) {
+  Query out;
+  for (absl::string_view pair :
+       absl::StrSplit(absl::string_view(query.data(), query.size()), '&', absl::SkipEmpty())) {
+    const size_t eq = pair.find('=');
+    const absl::string_view raw_name = pair.substr(0, eq);
+    const absl::string_view raw_value =
+        eq == absl::string_view::npos ? absl::string_view() : pair.substr(eq + 1);
+    auto decode = [](absl::string_view in) {
+      std::string buf(in.size() + 1, '\0');
+      // is_form_url_encoded=1: '+' is a space, as HTML forms send it.
+      const int n = mg_url_decode(in.data(), static_cast<int>(in.size()), buf.data(),
+                                  static_cast<int>(buf.size()), 1);
+      buf.resize(n < 0 ? 0 : static_cast<size_t>(n));
+      return buf;
+    };
+    out.emplace(decode(raw_name), decode(raw_value));  // the first of a repeated name wins
+  }
+  return out;
+}
+
 int AdminServer::Serve(mg_connection* conn) const {
   const mg_request_info* info = mg_get_request_info(conn);
   const std::string_view path = info->local_uri != nullptr ? info->local_uri : "";
   const std::string_view method = info->request_method != nullptr ? info->request_method : "";
   const bool head = method == "HEAD";
 
-  if (path != "/metrics" && path != "/live" && path != "/ready") {
+  auto page = options_.pages.find(std::string(path));
+  if (path != "/metrics" && path != "/live" && path != "/ready" && page == options_.pages.end()) {
     return Reply(conn, 404, kTextPlain, "not found\n", head);
   }
   if (method != "GET" && !head) {
     return Reply(conn, 405, kTextPlain, "method not allowed\n", head, /*allow_get=*/true);
+  }
+  if (page != options_.pages.end()) {
+    const Page answer =
+        page->second(ParseQuery(info->query_string != nullptr ? info->query_string : ""));
+    return Reply(conn, answer.status, answer.content_type.c_str(), answer.body, head);
   }
   if (path == "/live") return Reply(conn, 200, kTextPlain, "ok\n", head);
   if (path == "/ready") {

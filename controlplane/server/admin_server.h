@@ -3,9 +3,11 @@
 //   GET /metrics  the registry in the Prometheus text format (version 0.0.4)
 //   GET /live     200 "ok\n" while the process runs
 //   GET /ready    200 "ready\n" while `ready()` returns true, else 503 "not ready\n"
+//   GET <path>    each page of Options::pages (the debug pages), given the decoded query
 //
-// Any other path answers 404; any method but GET on the three paths answers 405. Nothing is ever
-// served from the file system. Built on civetweb's C API with a small fixed pool of worker threads.
+// Any other path answers 404; any method but GET (or HEAD) on a known path answers 405. Nothing is
+// ever served from the file system. Built on civetweb's C API with a small fixed pool of worker
+// threads.
 //
 // Thread-safe. Start(), Stop() and port() may be called from any thread. Requests are served on
 // civetweb's worker threads, which call `ready` and `registry->Collect()` concurrently; both must
@@ -15,7 +17,9 @@
 #define CONTROLPLANE_SERVER_ADMIN_SERVER_H_
 
 #include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -34,6 +38,14 @@ namespace dest {
 
 class AdminServer {
  public:
+  struct Page {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+  };
+  using Query = std::map<std::string, std::string>;
+  using PageHandler = std::function<Page(const Query& query)>;
+
   struct Options {
     // Where to listen: ":9996" (every IPv4 interface), "127.0.0.1:9996", "localhost:9996" (taken
     // as 127.0.0.1) or "[::1]:9996" (only when civetweb was built with IPv6). Port 0 binds an
@@ -41,6 +53,9 @@ class AdminServer {
     std::string addr;
     // Called before /metrics collects, from the worker serving it (may be empty).
     std::function<void()> before_scrape = nullptr;
+    // Further pages by exact path, called on a worker thread with the query's parameters
+    // (percent-decoded; the first of repeated names wins). Must be thread-safe.
+    std::map<std::string, PageHandler> pages = {};
   };
 
   // `registry` may be null (then /metrics is empty). An empty `ready` means always ready.
@@ -63,6 +78,9 @@ class AdminServer {
 
   // Translates an admin address into civetweb's "listening_ports" syntax. Exposed for tests.
   static absl::StatusOr<std::string> ToListeningPort(const std::string& addr, bool ipv6_supported);
+
+  // Decodes a query string ("a=1&b=x%20y") into parameters. Exposed for tests.
+  static Query ParseQuery(std::string_view query);
 
  private:
   // Starts civetweb on `listening`; its log lines explain a failure, or are logged as warnings.

@@ -4,14 +4,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
 #include "controlplane/server/streams.h"
 #include "controlplane/topics/profile_target.h"
 #include "controlplane/translate/authority.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "base/log.h"
 
 namespace dest {
 namespace pb = io::linkerd::proxy::destination;
@@ -27,30 +28,93 @@ bool ParseRequest(const grpc::ByteBuffer* request, pb::GetDestination* out) {
   return out->ParseFromString(bytes);
 }
 
+// Who opened a stream for what: kept by the stream for Explain and its close log line, and logged
+// now at debug.
+StreamIdentity Identify(const grpc::CallbackServerContext* context, const pb::GetDestination& req,
+                        bool profile) {
+  StreamIdentity id{context->peer(), req.path()};
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "stream opened",
+        {{"rpc", profile ? "GetProfile" : "Get"}, {"peer", id.peer}, {"authority", id.authority}});
+  }
+  return id;
+}
+
 }  // namespace
 
 DestinationService::DestinationService(const Store* store, TopicRegistry* topics,
                                        prometheus::Registry* registry, Limits limits)
     : store_(store), topics_(topics), limits_(limits) {
-  if (registry == nullptr) return;
+  if (registry != nullptr) BuildMetrics(*registry);
+}
+
+namespace {
+
+constexpr const char* kRpcNames[2] = {"Get", "GetProfile"};
+
+// Change-to-stream latency buckets: from a fraction of a millisecond (one topic, few streams) to
+// seconds (a fan-out to 100,000 streams, or a stream held back by a slow reader).
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return *buckets;
+}
+
+}  // namespace
+
+void DestinationService::BuildMetrics(prometheus::Registry& registry) {
   auto& open = prometheus::BuildGauge()
                    .Name("destination_streams")
                    .Help("Open streams by RPC.")
-                   .Register(*registry);
-  open_get_ = &open.Add({{"rpc", "Get"}});
-  open_profile_ = &open.Add({{"rpc", "GetProfile"}});
+                   .Register(registry);
   auto& msgs = prometheus::BuildCounter()
                    .Name("destination_stream_messages_total")
                    .Help("Messages written to streams by RPC.")
-                   .Register(*registry);
-  messages_get_ = &msgs.Add({{"rpc", "Get"}});
-  messages_profile_ = &msgs.Add({{"rpc", "GetProfile"}});
+                   .Register(registry);
   auto& rejected = prometheus::BuildCounter()
                        .Name("destination_streams_rejected_total")
                        .Help("Streams refused at open (invalid authority, draining...) by RPC.")
-                       .Register(*registry);
-  rejected_get_ = &rejected.Add({{"rpc", "Get"}});
-  rejected_profile_ = &rejected.Add({{"rpc", "GetProfile"}});
+                       .Register(registry);
+  auto& folded = prometheus::BuildCounter()
+                     .Name("destination_stream_updates_folded_total")
+                     .Help(
+                         "Snapshots replaced by a newer one before a slow stream could write "
+                         "them (the stream gets the newest state instead).")
+                     .Register(registry);
+  auto& closed = prometheus::BuildCounter()
+                     .Name("destination_streams_closed_total")
+                     .Help("Streams ended, by RPC and reason.")
+                     .Register(registry);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("destination_update_latency_seconds")
+                      .Help(
+                          "From a store change being applied to the message it causes being "
+                          "handed to gRPC, per stream.")
+                      .Register(registry);
+  auto& endpoints_subscribers = prometheus::BuildGauge()
+                                    .Name("endpoints_subscribers")
+                                    .Help("Open Get streams (Linkerd's name; not per Service).")
+                                    .Register(registry);
+  auto& profile_subscribers =
+      prometheus::BuildGauge()
+          .Name("profile_subscribers")
+          .Help("Open GetProfile streams (Linkerd's name; not per Service).")
+          .Register(registry);
+  for (int i = 0; i < 2; ++i) {
+    RpcMetrics& m = metrics_[i];
+    const prometheus::Labels rpc{{"rpc", kRpcNames[i]}};
+    m.open = &open.Add(rpc);
+    m.messages = &msgs.Add(rpc);
+    m.rejected = &rejected.Add(rpc);
+    m.folded = &folded.Add(rpc);
+    m.latency = &latency.Add(rpc, LatencyBuckets());
+    m.linkerd_subscribers = &(i == 0 ? endpoints_subscribers : profile_subscribers).Add({});
+    for (CloseReason r :
+         {CloseReason::kClientCancelled, CloseReason::kWriteFailed, CloseReason::kShutdown}) {
+      m.closed[static_cast<int>(r)] =
+          &closed.Add({{"rpc", kRpcNames[i]}, {"reason", CloseReasonName(r)}});
+    }
+  }
 }
 
 DestinationService::Shard& DestinationService::ShardFor(LiveStream* s) {
@@ -59,25 +123,48 @@ DestinationService::Shard& DestinationService::ShardFor(LiveStream* s) {
 
 void DestinationService::Register(LiveStream* s, bool profile) {
   open_.fetch_add(1, std::memory_order_relaxed);
-  prometheus::Gauge* g = profile ? open_profile_ : open_get_;
-  if (g != nullptr) g->Increment();
+  if (const RpcMetrics& m = metrics_[profile]; m.open != nullptr) {
+    m.open->Increment();
+    m.linkerd_subscribers->Increment();
+  }
   Shard& shard = ShardFor(s);
   absl::MutexLock lock(&shard.mu);
   shard.streams.insert(s);
 }
 
-void DestinationService::Unregister(LiveStream* s, bool profile) {
+void DestinationService::Unregister(LiveStream* s, bool profile, CloseReason reason,
+                                    const StreamIdentity& id, absl::Duration open_for) {
   open_.fetch_sub(1, std::memory_order_relaxed);
-  prometheus::Gauge* g = profile ? open_profile_ : open_get_;
-  if (g != nullptr) g->Decrement();
+  if (const RpcMetrics& m = metrics_[profile]; m.open != nullptr) {
+    m.open->Decrement();
+    m.linkerd_subscribers->Decrement();
+    m.closed[static_cast<int>(reason)]->Increment();
+  }
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "stream closed",
+        {{"rpc", kRpcNames[profile]},
+         {"peer", id.peer},
+         {"authority", id.authority},
+         {"reason", CloseReasonName(reason)},
+         {"duration", absl::FormatDuration(absl::Trunc(open_for, absl::Milliseconds(1)))}});
+  }
   Shard& shard = ShardFor(s);
   absl::MutexLock lock(&shard.mu);
   shard.streams.erase(s);
 }
 
 void DestinationService::CountMessage(bool profile) {
-  prometheus::Counter* c = profile ? messages_profile_ : messages_get_;
-  if (c != nullptr) c->Increment();
+  if (prometheus::Counter* c = metrics_[profile].messages; c != nullptr) c->Increment();
+}
+
+void DestinationService::ObserveChangeLatency(bool profile, absl::Duration latency) {
+  if (prometheus::Histogram* h = metrics_[profile].latency; h != nullptr) {
+    h->Observe(absl::ToDoubleSeconds(latency));
+  }
+}
+
+void DestinationService::CountFolded(bool profile) {
+  if (prometheus::Counter* c = metrics_[profile].folded; c != nullptr) c->Increment();
 }
 
 size_t DestinationService::OpenStreams() const {
@@ -105,8 +192,7 @@ void DestinationService::Drain() {
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Reject(const grpc::Status& status,
                                                                        bool profile) {
-  prometheus::Counter* c = profile ? rejected_profile_ : rejected_get_;
-  if (c != nullptr) c->Increment();
+  if (prometheus::Counter* c = metrics_[profile].rejected; c != nullptr) c->Increment();
   Log(LogLevel::kDebug, "stream refused",
       {{"rpc", profile ? "GetProfile" : "Get"},
        {"code", static_cast<int>(status.error_code())},
@@ -142,7 +228,7 @@ grpc::Status DestinationService::Admit(const grpc::ByteBuffer* request,
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   pb::GetDestination req;
   if (grpc::Status admitted = Admit(request, &req); !admitted.ok()) {
     return Reject(admitted, false);
@@ -153,28 +239,21 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Get(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(auth.status().message())),
         false);
   }
-  if (auth->type == Authority::Type::kIp) {
-    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                               absl::StrCat("cannot resolve endpoints for an IP address (\"",
-                                            req.path(), "\"): Get takes a Service name")),
+  absl::StatusOr<EndpointKey> key =
+      ResolveEndpointTarget(*store_, *auth, ParseContextToken(req.context_token()));
+  if (!key.ok()) {
+    return Reject(grpc::Status(static_cast<grpc::StatusCode>(key.status().code()),
+                               std::string(key.status().message())),
                   false);
   }
-  if (auto svc = store_->Get<dest::Service>(auth->ns, auth->service);
-      svc != nullptr && svc->type == "ExternalName") {
-    return Reject(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                               absl::StrCat("Service ", ServiceRef{auth->ns, auth->service}.ToString(),
-                                            " is of type ExternalName and has no endpoints")),
-                  false);
-  }
-  ContextToken token = ParseContextToken(req.context_token());
-  EndpointKey key{auth->service, auth->ns, auth->port, auth->instance,
-                  ZoneOfNode(*store_, token.node_name)};
-  auto topic = topics_->AcquireEndpoints(key);
-  return Serve(std::make_shared<EndpointStream>(this, topics_, topic), *topic);
+  auto topic = topics_->AcquireEndpoints(*key);
+  return Serve(
+      std::make_shared<EndpointStream>(this, Identify(context, req, false), topics_, topic),
+      *topic);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   pb::GetDestination req;
   if (grpc::Status admitted = Admit(request, &req); !admitted.ok()) {
     return Reject(admitted, true);
@@ -188,8 +267,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
   bool malformed = false;
   ContextToken token = ParseContextToken(req.context_token(), &malformed);
   if (malformed) {
+    // The token itself is not logged: what a client sends stays out of the logs.
     Log(LogLevel::kDebug, "context token ignored: neither JSON nor ns:NAME",
-        {{"token", req.context_token()}});
+        {{"authority", req.path()}, {"token_bytes", req.context_token().size()}});
   }
   absl::StatusOr<ProfileTarget> target =
       ResolveProfileTarget(*store_, *auth, token, topics_->options());
@@ -201,10 +281,14 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::GetProfile(
   }
   if (const auto* k = std::get_if<EndpointProfileKey>(&*target)) {
     auto topic = topics_->AcquireEndpointProfile(*k);
-    return Serve(std::make_shared<ProfileStream>(this, topics_, nullptr, topic), *topic);
+    return Serve(std::make_shared<ProfileStream>(this, Identify(context, req, true), topics_,
+                                                 nullptr, topic),
+                 *topic);
   }
   auto topic = topics_->AcquireProfile(std::get<ProfileKey>(*target));
-  return Serve(std::make_shared<ProfileStream>(this, topics_, topic, nullptr), *topic);
+  return Serve(
+      std::make_shared<ProfileStream>(this, Identify(context, req, true), topics_, topic, nullptr),
+      *topic);
 }
 
 }  // namespace dest

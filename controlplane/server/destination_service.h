@@ -24,6 +24,7 @@ namespace prometheus {
 class Registry;
 class Counter;
 class Gauge;
+class Histogram;
 }  // namespace prometheus
 
 namespace dest {
@@ -38,8 +39,8 @@ class DestinationService final : public DestinationRawService, public StreamBook
   // Bounds on what one client may ask for; beyond them a stream is refused at once with a short
   // status that never echoes the request.
   struct Limits {
-    size_t max_streams = 200000;           // open streams: RESOURCE_EXHAUSTED beyond
-    size_t max_authority_bytes = 1024;     // GetDestination.path: INVALID_ARGUMENT beyond
+    size_t max_streams = 200000;            // open streams: RESOURCE_EXHAUSTED beyond
+    size_t max_authority_bytes = 1024;      // GetDestination.path: INVALID_ARGUMENT beyond
     size_t max_context_token_bytes = 4096;  // GetDestination.context_token: INVALID_ARGUMENT
   };
 
@@ -58,8 +59,11 @@ class DestinationService final : public DestinationRawService, public StreamBook
 
   // StreamBook: bookkeeping called by streams; not for other callers.
   void Register(LiveStream* s, bool profile) override;
-  void Unregister(LiveStream* s, bool profile) override;
+  void Unregister(LiveStream* s, bool profile, CloseReason reason, const StreamIdentity& id,
+                  absl::Duration open_for) override;
   void CountMessage(bool profile) override;
+  void ObserveChangeLatency(bool profile, absl::Duration latency) override;
+  void CountFolded(bool profile) override;
 
  private:
   struct Shard {
@@ -82,12 +86,18 @@ class DestinationService final : public DestinationRawService, public StreamBook
   std::atomic<size_t> open_{0};  // streams registered and not yet unregistered
   std::array<Shard, kShards> shards_;
 
-  prometheus::Gauge* open_get_ = nullptr;
-  prometheus::Gauge* open_profile_ = nullptr;
-  prometheus::Counter* messages_get_ = nullptr;
-  prometheus::Counter* messages_profile_ = nullptr;
-  prometheus::Counter* rejected_get_ = nullptr;
-  prometheus::Counter* rejected_profile_ = nullptr;
+  // Metrics by RPC: [0] Get, [1] GetProfile.
+  struct RpcMetrics {
+    prometheus::Gauge* open = nullptr;
+    prometheus::Gauge* linkerd_subscribers = nullptr;  // endpoints_subscribers, profile_subscribers
+    prometheus::Counter* messages = nullptr;
+    prometheus::Counter* rejected = nullptr;
+    prometheus::Counter* folded = nullptr;
+    prometheus::Histogram* latency = nullptr;
+    std::array<prometheus::Counter*, 3> closed = {};  // by CloseReason
+  };
+  void BuildMetrics(prometheus::Registry& registry);
+  std::array<RpcMetrics, 2> metrics_;
 };
 
 }  // namespace dest

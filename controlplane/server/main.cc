@@ -19,23 +19,33 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "controlplane/server/admin_server.h"
-#include "controlplane/server/destination_service.h"
-#include "controlplane/server/process_metrics.h"
 #include "base/flag_args.h"
+#include "base/log.h"
+#include "base/recent_events.h"
+#include "controlplane/server/admin_server.h"
+#include "controlplane/server/debug_pages.h"
+#include "controlplane/server/debug_service.h"
+#include "controlplane/server/destination_service.h"
+#include "controlplane/server/grpc_metrics.h"
 #include "controlplane/server/health_service.h"
+#include "controlplane/server/process_metrics.h"
+#include "controlplane/server/reflection_v1_service.h"
+#include "controlplane/topics/explainer.h"
 #include "controlplane/topics/topic_registry.h"
+#include "google/protobuf/stubs/common.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "watchers/kube/kube_config.h"
 #include "watchers/kube/kube_source.h"
-#include "base/log.h"
 #include "watchers/manifests/manifests_source.h"
 #include "watchers/store/store.h"
 
@@ -92,9 +102,51 @@ ABSL_FLAG(int64_t, grpc_memory_limit_mb, 2048,
 namespace dest {
 namespace {
 
+// Set as soon as the command line asks for -log-format=json, before any flag is checked, so that
+// even a startup error is one JSON line for the log pipeline.
+bool json_startup_errors = false;
+
 [[noreturn]] void Fatal(absl::string_view what) {
-  std::fprintf(stderr, "destination: %.*s\n", static_cast<int>(what.size()), what.data());
+  if (json_startup_errors) {
+    Log(LogLevel::kError, "cannot start", {{"error", what}});
+  } else {
+    std::fprintf(stderr, "destination: %.*s\n", static_cast<int>(what.size()), what.data());
+  }
   std::exit(2);
+}
+
+// With -log-format=json, checks every flag's name and value before Abseil's parser does (it would
+// print its own plain-text error): the first bad one ends the process with a JSON line.
+void CheckFlagsForJson(const std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--log_format=json" ||
+        (args[i] == "--log_format" && i + 1 < args.size() && args[i + 1] == "json")) {
+      json_startup_errors = true;
+      SetLogFormat(LogFormat::kJson);
+    }
+  }
+  if (!json_startup_errors) return;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    if (!absl::StartsWith(arg, "--")) continue;  // positional: reported after parsing
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    const bool negated_bool = flag == nullptr && absl::StartsWith(name, "no") &&
+                              absl::FindCommandLineFlag(name.substr(2)) != nullptr;
+    if (flag == nullptr && !negated_bool) Fatal(absl::StrCat("unknown flag -", name));
+    if (negated_bool || eq != std::string::npos || flag->IsOfType<bool>()) {
+      if (eq == std::string::npos) continue;
+      std::string error;
+      std::string value = arg.substr(eq + 1);
+      if (!flag->ParseFrom(value, &error)) Fatal(absl::StrCat("-", name, ": ", error));
+    } else if (++i >= args.size()) {
+      Fatal(absl::StrCat("-", name, ": missing value"));
+    } else if (std::string error; !flag->ParseFrom(args[i], &error)) {
+      Fatal(absl::StrCat("-", name, ": ", error));
+    }
+  }
 }
 
 // ":8086" -> "[::]:8086"; "host:port" unchanged. Fails on a missing or bad port.
@@ -156,6 +208,7 @@ sigset_t ParseCommandLineAndBlockSignals(int argc, char** argv) {
       "the destination service: serves Destination.Get and GetProfile to mesh proxies.\n"
       "  destination -source=manifests -manifests=DIR [-addr=:8086] [-admin-addr=:9996]");
   std::vector<std::string> args = NormalizeFlagArgs(argc, argv);
+  CheckFlagsForJson(args);
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
@@ -218,7 +271,7 @@ KubeClient::Options KubeClientOptionsFromFlags() {
 }
 
 std::unique_ptr<Source> MakeKubernetesSource(const TranslatorOptions& options, Store* store,
-                                             prometheus::Registry* registry) {
+                                             prometheus::Registry* registry, RecentEvents* events) {
   absl::StatusOr<KubeConfig> config =
       LoadKubeConfig(absl::GetFlag(FLAGS_kubeconfig), absl::GetFlag(FLAGS_kube_context),
                      ProcessEnv(), absl::GetFlag(FLAGS_kube_service_account_dir));
@@ -229,6 +282,7 @@ std::unique_ptr<Source> MakeKubernetesSource(const TranslatorOptions& options, S
   auto client = std::make_shared<KubeClient>(*config, KubeClientOptionsFromFlags());
   KubernetesSource::Options kube_options;
   kube_options.endpoint_slices = options.endpoint_slices;
+  kube_options.events = events;
   kube_options.watch_timeout_min = absl::GetFlag(FLAGS_kube_watch_timeout);
   kube_options.watch_timeout_max = 2 * kube_options.watch_timeout_min;
   if (kube_options.watch_timeout_min < absl::Seconds(1))
@@ -238,12 +292,27 @@ std::unique_ptr<Source> MakeKubernetesSource(const TranslatorOptions& options, S
 
 // The source -source names (by default: manifests when -manifests is set, else Kubernetes).
 std::unique_ptr<Source> MakeSource(const TranslatorOptions& options, Store* store,
-                                   prometheus::Registry* registry, std::string* name) {
+                                   prometheus::Registry* registry, RecentEvents* events,
+                                   std::string* name) {
   *name = absl::GetFlag(FLAGS_source);
   if (name->empty()) *name = absl::GetFlag(FLAGS_manifests).empty() ? "kubernetes" : "manifests";
   if (*name == "manifests") return MakeManifestsSource(store, registry);
-  if (*name == "kubernetes") return MakeKubernetesSource(options, store, registry);
+  if (*name == "kubernetes") return MakeKubernetesSource(options, store, registry, events);
   Fatal(absl::StrCat("-source=", *name, ": want manifests or kubernetes"));
+}
+
+// destination_build_info{version,grpc_version,protobuf_version} 1: what is running, for dashboards
+// and for telling replicas of two versions apart during a rollout.
+void RegisterBuildInfo(prometheus::Registry& registry) {
+  prometheus::BuildGauge()
+      .Name("destination_build_info")
+      .Help("Always 1; the labels say which build is running.")
+      .Register(registry)
+      .Add({{"version", DEST_VERSION},
+            {"grpc_version", grpc::Version()},
+            {"protobuf_version",
+             google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)}})
+      .Set(1);
 }
 
 DestinationService::Limits StreamLimitsFromFlags() {
@@ -260,17 +329,34 @@ DestinationService::Limits StreamLimitsFromFlags() {
   return limits;
 }
 
-// Builds and starts the gRPC server with both services and reflection on -addr. Exits when it
-// cannot listen. `quota` must outlive the server.
-std::unique_ptr<grpc::Server> StartGrpcServer(DestinationService* destination,
-                                              HealthService* health, grpc::ResourceQuota* quota,
-                                              std::string* listen, int* port) {
+// The gRPC services the server registers (besides reflection, which describes them).
+struct GrpcServices {
+  DestinationService* destination;
+  DebugService* debug;
+  HealthService* health;
+  GrpcMetrics* metrics;  // counts every call of every service
+};
+
+// Builds and starts the gRPC server with the services and reflection (v1alpha and v1) on -addr.
+// Exits when it cannot listen. `quota` must outlive the server.
+std::unique_ptr<grpc::Server> StartGrpcServer(const GrpcServices& services,
+                                              grpc::ResourceQuota* quota, std::string* listen,
+                                              int* port) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Reflection v1 beside the plugin's v1alpha, owned by the server. Its service list is not
+  // written here: it is the server's own list of registered services, read while the server is
+  // built, the very list the v1alpha plugin answers with. So every service registered on this
+  // builder, now or later, is listed by both versions, and there is no second list to forget.
+  builder.SetOption(ReflectionV1Service::BuilderOption());
   *listen = GrpcListenAddress("addr", absl::GetFlag(FLAGS_addr));
   builder.AddListeningPort(*listen, grpc::InsecureServerCredentials(), port);
-  builder.RegisterService(destination);
-  builder.RegisterService(health);
+  builder.RegisterService(services.destination);
+  builder.RegisterService(services.debug);
+  builder.RegisterService(services.health);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(services.metrics->NewFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   quota->Resize(static_cast<size_t>(absl::GetFlag(FLAGS_grpc_memory_limit_mb)) << 20);
   builder.SetResourceQuota(*quota);
   // Proxies ping every few seconds on idle connections; never answer that with GOAWAY.
@@ -290,8 +376,7 @@ std::unique_ptr<grpc::Server> StartGrpcServer(DestinationService* destination,
 // After the stop signal: not ready, streams drained (bounded by -shutdown-grace), the gRPC
 // server shut down (itself bounded: past grace + kShutdownStraggle the process exits 1).
 void Shutdown(const sigset_t& signals, int sig, grpc::Server* server,
-              DestinationService* destination, HealthService* health,
-              std::atomic<bool>* serving) {
+              DestinationService* destination, HealthService* health, std::atomic<bool>* serving) {
   Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   // From here on a second SIGTERM or SIGINT ends the process at once.
   std::thread(ExitOnSecondSignal, signals).detach();
@@ -340,20 +425,38 @@ int Run(int argc, char** argv) {
   }
 
   auto registry = std::make_shared<prometheus::Registry>();
+  RegisterBuildInfo(*registry);
+  RecentEvents events;
   Store store(registry.get());
   FanoutPool fanout(FanoutPool::DefaultThreads());
-  TopicRegistry topics(&store, options, registry.get(), &fanout);
+  TopicRegistry topics(&store, options, registry.get(), &fanout, &events);
   store.AddListener([&topics](const std::vector<StoreChange>& c) { topics.OnStoreChanges(c); });
   std::string source_name;
-  std::unique_ptr<Source> source = MakeSource(options, &store, registry.get(), &source_name);
+  std::unique_ptr<Source> source =
+      MakeSource(options, &store, registry.get(), &events, &source_name);
   const std::vector<Kind> kinds = source->Kinds();
 
+  const DestinationService::Limits limits = StreamLimitsFromFlags();
+  DestinationService destination(&store, &topics, registry.get(), limits);
+  Explainer explainer(&store, &topics, &events);
+  DebugService debug(&explainer, {limits.max_authority_bytes, limits.max_context_token_bytes});
   std::atomic<bool> serving{false};
   auto ready = [&] { return serving.load() && store.AllSynced(kinds); };
   ProcessMetrics process_metrics(registry.get());
-  AdminServer admin(AdminServer::Options{.addr = absl::GetFlag(FLAGS_admin_addr),
-                                         .before_scrape = [&] { process_metrics.Update(); }},
-                    registry.get(), ready);
+  AdminServer admin(
+      AdminServer::Options{
+          .addr = absl::GetFlag(FLAGS_admin_addr),
+          .before_scrape =
+              [&] {
+                process_metrics.Update();
+                topics.UpdateScrapeGauges();
+              },
+          .pages = DebugPages(
+              &debug, &explainer,
+              [&] {
+                return DebugPageInfo{DEST_VERSION, source_name, ready(), destination.OpenStreams()};
+              })},
+      registry.get(), ready);
   if (absl::Status s = admin.Start(); !s.ok()) Fatal(absl::StrCat("-admin-addr: ", s.message()));
 
   if (absl::Status s = source->Start(); !s.ok()) Fatal(s.message());
@@ -365,13 +468,17 @@ int Run(int argc, char** argv) {
        {"serviceprofiles", store.Count(Kind::kServiceProfile)},
        {"trafficsplits", store.Count(Kind::kTrafficSplit)}});
 
-  DestinationService destination(&store, &topics, registry.get(), StreamLimitsFromFlags());
   HealthService health;
+  GrpcMetrics grpc_metrics(registry.get());
+  for (const char* service : {"io.linkerd.proxy.destination.Destination",
+                              "io.destination.debug.v1.Debug", "grpc.health.v1.Health"}) {
+    grpc_metrics.InitializeService(service);
+  }
   grpc::ResourceQuota quota("destination");
   std::string listen;
   int grpc_port = 0;
-  std::unique_ptr<grpc::Server> server =
-      StartGrpcServer(&destination, &health, &quota, &listen, &grpc_port);
+  std::unique_ptr<grpc::Server> server = StartGrpcServer(
+      GrpcServices{&destination, &debug, &health, &grpc_metrics}, &quota, &listen, &grpc_port);
   serving = true;
   health.SetServing(true);
   Log(LogLevel::kInfo, "serving",

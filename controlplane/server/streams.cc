@@ -2,6 +2,18 @@
 
 namespace dest {
 
+const char* CloseReasonName(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kClientCancelled:
+      return "client_cancelled";
+    case CloseReason::kWriteFailed:
+      return "write_failed";
+    case CloseReason::kShutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
 MessageBatch ProfileStream::MessagesBetween(const ProfileSnapshot* sent,
                                             const ProfileSnapshot& target) {
   MessageBatch batch;

@@ -18,6 +18,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "controlplane/topics/snapshot.h"
 #include "controlplane/topics/topic_registry.h"
 
@@ -30,13 +32,28 @@ class LiveStream {
   virtual void Close(const grpc::Status& status) = 0;
 };
 
+// Why a stream ended (destination_streams_closed_total's `reason`).
+enum class CloseReason { kClientCancelled, kWriteFailed, kShutdown };
+const char* CloseReasonName(CloseReason reason);
+
+// What a stream is, for logs and Explain: who asked for what, and since when.
+struct StreamIdentity {
+  std::string peer;       // as gRPC names it
+  std::string authority;  // as asked
+};
+
 // Where streams account for themselves (the service: open-stream set, gauges, counters).
 class StreamBook {
  public:
   virtual ~StreamBook() = default;
   virtual void Register(LiveStream* s, bool profile) = 0;
-  virtual void Unregister(LiveStream* s, bool profile) = 0;
+  virtual void Unregister(LiveStream* s, bool profile, CloseReason reason, const StreamIdentity& id,
+                          absl::Duration open_for) = 0;
   virtual void CountMessage(bool profile) = 0;
+  // A store change reached this stream's gRPC write `latency` after it was applied.
+  virtual void ObserveChangeLatency(bool profile, absl::Duration latency) = 0;
+  // A snapshot waiting for a slow stream was replaced by a newer one before it was written.
+  virtual void CountFolded(bool profile) = 0;
 };
 
 // One stream: the reactor and the sink of its topic in one object, owned by a shared_ptr so a
@@ -47,19 +64,31 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                        public Sink<Snapshot>,
                        public LiveStream {
  public:
-  explicit SnapshotStream(StreamBook* book) : book_(book) {}
+  SnapshotStream(StreamBook* book, StreamIdentity id) : book_(book), id_(std::move(id)) {}
 
   void Offer(std::shared_ptr<const Snapshot> snapshot) override ABSL_LOCKS_EXCLUDED(mu_) {
+    OfferChange(std::move(snapshot), absl::InfinitePast());
+  }
+
+  void OfferChange(std::shared_ptr<const Snapshot> snapshot, absl::Time changed_at) override
+      ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     if (closing_) return;
     if (target_ != nullptr && snapshot->version <= target_->version) return;
+    if (target_ != nullptr && target_ != sent_) book_->CountFolded(IsProfile());
     target_ = std::move(snapshot);
+    target_changed_at_ = changed_at;
     PumpLocked();
+  }
+
+  SubscriberInfo Info() const override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return SubscriberInfo{id_.peer, opened_, last_update_, messages_};
   }
 
   void Close(const grpc::Status& status) override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    FinishLocked(status);
+    FinishLocked(status, CloseReason::kShutdown);
   }
 
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
@@ -68,7 +97,8 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     writing_ = false;
     if (!ok) {
       // The client is gone; the status will not reach it.
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"),
+                   CloseReason::kWriteFailed);
       return;
     }
     PumpLocked();
@@ -76,12 +106,17 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
   void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status::CANCELLED);
+    FinishLocked(grpc::Status::CANCELLED, CloseReason::kClientCancelled);
   }
 
   void OnDone() override {
     Detach();
-    book_->Unregister(this, IsProfile());
+    CloseReason reason;
+    {
+      absl::MutexLock lock(&mu_);
+      reason = close_reason_;
+    }
+    book_->Unregister(this, IsProfile(), reason, id_, absl::Now() - opened_);
     std::shared_ptr<SnapshotStream> self = std::move(self_);  // may delete this on return
   }
 
@@ -113,8 +148,14 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
       batch_ = MessagesBetween(sent_.get(), *target_);
       sent_ = target_;  // keeps the buffers of a shared batch alive until the next batch
       if (batch_.empty()) return;
+      batch_changed_at_ = target_changed_at_;
     }
     writing_ = true;
+    last_update_ = absl::Now();
+    ++messages_;
+    if (next_ == 0 && batch_changed_at_ != absl::InfinitePast()) {
+      book_->ObserveChangeLatency(IsProfile(), last_update_ - batch_changed_at_);
+    }
     // gRPC reads (and refs) the buffer during StartWrite; many streams may share it.
     StartWrite(batch_.messages[next_++]);
   }
@@ -122,10 +163,12 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   // Closes the stream with `status` (the first status asked for wins). Finish waits for the write
   // in flight, if any: every path that ends a write (OnWriteDone, ok or not) comes back here
   // through FinishIfIdleLocked, so a close never waits on a write that has already ended.
-  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void FinishLocked(const grpc::Status& status, CloseReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!closing_) {
       closing_ = true;
       pending_finish_ = status;
+      close_reason_ = reason;
     }
     FinishIfIdleLocked();
   }
@@ -138,8 +181,10 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   }
 
   StreamBook* const book_;
+  const StreamIdentity id_;
+  const absl::Time opened_ = absl::Now();
   std::shared_ptr<SnapshotStream> self_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::shared_ptr<const Snapshot> target_ ABSL_GUARDED_BY(mu_);  // newest offered
   std::shared_ptr<const Snapshot> sent_ ABSL_GUARDED_BY(mu_);    // last one fully queued
   MessageBatch batch_ ABSL_GUARDED_BY(mu_);  // messages from the previous sent_ to sent_
@@ -148,22 +193,27 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  CloseReason close_reason_ ABSL_GUARDED_BY(mu_) = CloseReason::kShutdown;  // set with closing_
+  absl::Time target_changed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time batch_changed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_update_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t messages_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class ProfileStream final : public SnapshotStream<ProfileSnapshot> {
  public:
   // Exactly one of the topics is set, or none for a fixed profile.
-  ProfileStream(StreamBook* book, TopicRegistry* topics, std::shared_ptr<ProfileTopic> topic,
+  ProfileStream(StreamBook* book, StreamIdentity id, TopicRegistry* topics,
+                std::shared_ptr<ProfileTopic> topic,
                 std::shared_ptr<EndpointProfileTopic> endpoint_topic)
-      : SnapshotStream(book),
+      : SnapshotStream(book, std::move(id)),
         topics_(topics),
         topic_(std::move(topic)),
         endpoint_topic_(std::move(endpoint_topic)) {}
 
  protected:
   bool IsProfile() const override { return true; }
-  MessageBatch MessagesBetween(const ProfileSnapshot* sent,
-                               const ProfileSnapshot& target) override;
+  MessageBatch MessagesBetween(const ProfileSnapshot* sent, const ProfileSnapshot& target) override;
   void Detach() override;
 
  private:
@@ -174,8 +224,9 @@ class ProfileStream final : public SnapshotStream<ProfileSnapshot> {
 
 class EndpointStream final : public SnapshotStream<EndpointSnapshot> {
  public:
-  EndpointStream(StreamBook* book, TopicRegistry* topics, std::shared_ptr<EndpointTopic> topic)
-      : SnapshotStream(book), topics_(topics), topic_(std::move(topic)) {}
+  EndpointStream(StreamBook* book, StreamIdentity id, TopicRegistry* topics,
+                 std::shared_ptr<EndpointTopic> topic)
+      : SnapshotStream(book, std::move(id)), topics_(topics), topic_(std::move(topic)) {}
 
  protected:
   bool IsProfile() const override { return false; }

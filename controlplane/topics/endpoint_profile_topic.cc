@@ -33,37 +33,42 @@ std::vector<std::shared_ptr<const Pod>> LivePodsAt(const Store& store,
   return pods;
 }
 
-std::shared_ptr<const ProfileSnapshot> EndpointProfileTopic::ComputeLocked(
-    const std::shared_ptr<const ProfileSnapshot>& previous) {
+pb::DestinationProfile ComputeEndpointProfile(const EndpointProfileKey& key, const Store& store,
+                                              const TranslatorOptions& options,
+                                              std::shared_ptr<const Pod>* pod_out) {
   pb::DestinationProfile profile;
-  if (key_.mode == EndpointProfileKey::Mode::kInstance) {
+  std::shared_ptr<const Pod> pod;
+  if (key.mode == EndpointProfileKey::Mode::kInstance) {
     EndpointState state = ComputeEndpoints(
-        *store_, EndpointKey{key_.service, key_.ns, key_.port, key_.instance, ""}, *options_);
-    std::shared_ptr<const Pod> pod;
+        store, EndpointKey{key.service, key.ns, key.port, key.instance, ""}, options);
     std::string ip;
-    uint32_t port = key_.port;
+    uint32_t port = key.port;
     if (!state.addrs.empty()) {
       const pb::WeightedAddr& wa = *state.addrs.begin()->second;
       const auto& ref = wa.resource_ref().resource();
-      if (!ref.name().empty()) pod = store_->Get<Pod>(ref.namespace_(), ref.name());
+      if (!ref.name().empty()) pod = store.Get<Pod>(ref.namespace_(), ref.name());
       port = wa.addr().port();
       ip = state.addrs.begin()->first.substr(0, state.addrs.begin()->first.rfind(':'));
       if (!ip.empty() && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
     }
-    if (pod != nullptr) {
-      profile = BuildEndpointProfile(*store_, ip, port, pod.get(), *options_);
-    } else {
-      profile = BuildEndpointProfile(*store_, ip, port, nullptr, *options_);
-      if (!state.addrs.empty()) *profile.mutable_endpoint() = *state.addrs.begin()->second;
+    profile = BuildEndpointProfile(store, ip, port, pod.get(), options);
+    if (pod == nullptr && !state.addrs.empty()) {
+      *profile.mutable_endpoint() = *state.addrs.begin()->second;
     }
   } else {
-    auto pods = LivePodsAt(*store_, key_.mode, key_.ip, key_.port);
+    auto pods = LivePodsAt(store, key.mode, key.ip, key.port);
     // Zero or several claimants: the default profile (a new stream is refused with
     // FAILED_PRECONDITION while the conflict lasts).
-    profile = BuildEndpointProfile(*store_, key_.ip, key_.port,
-                                   pods.size() == 1 ? pods[0].get() : nullptr, *options_);
+    if (pods.size() == 1) pod = pods[0];
+    profile = BuildEndpointProfile(store, key.ip, key.port, pod.get(), options);
   }
-  return NextProfileSnapshot(previous, profile);
+  if (pod_out != nullptr) *pod_out = std::move(pod);
+  return profile;
+}
+
+std::shared_ptr<const ProfileSnapshot> EndpointProfileTopic::ComputeLocked(
+    const std::shared_ptr<const ProfileSnapshot>& previous) {
+  return NextProfileSnapshot(previous, ComputeEndpointProfile(key_, *store_, *options_));
 }
 
 }  // namespace dest

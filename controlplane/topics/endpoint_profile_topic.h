@@ -29,8 +29,7 @@ struct EndpointProfileKey {
 
 class EndpointProfileTopic : public Topic<ProfileSnapshot> {
  public:
-  EndpointProfileTopic(EndpointProfileKey key, const Store* store,
-                       const TranslatorOptions* options)
+  EndpointProfileTopic(EndpointProfileKey key, const Store* store, const TranslatorOptions* options)
       : key_(std::move(key)), store_(store), options_(options) {}
   const EndpointProfileKey& key() const { return key_; }
 
@@ -45,8 +44,15 @@ class EndpointProfileTopic : public Topic<ProfileSnapshot> {
   const TranslatorOptions* const options_;
 };
 
+// The profile of one endpoint from the store as it is now (what its topic serves). `pod` (may be
+// null) receives the pod it describes, if any.
+io::linkerd::proxy::destination::DestinationProfile ComputeEndpointProfile(
+    const EndpointProfileKey& key, const Store& store, const TranslatorOptions& options,
+    std::shared_ptr<const Pod>* pod = nullptr);
+
 // Live pods at an address: by pod IP (kPodIp) or exposing ip:port as a host port (kHostPort).
-std::vector<std::shared_ptr<const Pod>> LivePodsAt(const Store& store, EndpointProfileKey::Mode mode,
+std::vector<std::shared_ptr<const Pod>> LivePodsAt(const Store& store,
+                                                   EndpointProfileKey::Mode mode,
                                                    const std::string& ip, uint32_t port);
 
 }  // namespace dest

@@ -10,7 +10,8 @@ namespace dest {
 namespace {
 
 template <typename T>
-absl::Status Claimed(const std::string& what, const std::vector<std::shared_ptr<const T>>& objects) {
+absl::Status Claimed(const std::string& what,
+                     const std::vector<std::shared_ptr<const T>>& objects) {
   std::vector<std::string> names;
   for (const auto& o : objects) names.push_back(ServiceRef{o->meta.ns, o->meta.name}.ToString());
   return absl::FailedPreconditionError(
@@ -77,6 +78,22 @@ absl::StatusOr<ProfileTarget> ResolveProfileTarget(const Store& store, const Aut
   }
   if (token.ns != key.ns) key.client_ns = token.ns;
   return key;
+}
+
+absl::StatusOr<EndpointKey> ResolveEndpointTarget(const Store& store, const Authority& authority,
+                                                  const ContextToken& token) {
+  if (authority.type == Authority::Type::kIp) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve endpoints for an IP address (\"",
+                                                   authority.ip, "\"): Get takes a Service name"));
+  }
+  if (auto svc = store.Get<Service>(authority.ns, authority.service);
+      svc != nullptr && svc->type == "ExternalName") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Service ", ServiceRef{authority.ns, authority.service}.ToString(),
+                     " is of type ExternalName and has no endpoints"));
+  }
+  return EndpointKey{authority.service, authority.ns, authority.port, authority.instance,
+                     ZoneOfNode(store, token.node_name)};
 }
 
 }  // namespace dest

@@ -30,6 +30,12 @@ absl::StatusOr<ProfileTarget> ResolveProfileTarget(const Store& store, const Aut
                                                    const ContextToken& token,
                                                    const TranslatorOptions& options);
 
+// The endpoint topic key for `authority` (Get): a Service or an instance name, with the zone of
+// the client's node. kInvalidArgument for an IP (Get takes a name) and for an ExternalName Service,
+// which has no endpoints.
+absl::StatusOr<EndpointKey> ResolveEndpointTarget(const Store& store, const Authority& authority,
+                                                  const ContextToken& token);
+
 }  // namespace dest
 
 #endif  // CONTROLPLANE_TOPICS_PROFILE_TARGET_H_

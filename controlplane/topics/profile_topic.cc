@@ -10,30 +10,63 @@ std::string ProfileKey::ToString() const {
                       client_ns.empty() ? "" : " client_ns=", client_ns);
 }
 
-std::shared_ptr<const ProfileSnapshot> ProfileTopic::ComputeLocked(
-    const std::shared_ptr<const ProfileSnapshot>& previous) {
-  ProfileInputs in;
-  in.service_name = key_.service;
-  in.service_ns = key_.ns;
-  in.port = key_.port;
-  in.service = store_->Get<Service>(key_.ns, key_.service);
+io::linkerd::proxy::destination::DestinationProfile ComputeProfile(const ProfileKey& key,
+                                                                   const Store& store,
+                                                                   const TranslatorOptions& options,
+                                                                   const LastValidObjects& in_force,
+                                                                   ProfileWhy* why) {
+  ProfileInputs local;
+  ProfileInputs& in = why != nullptr ? why->inputs : local;
+  in.service_name = key.service;
+  in.service_ns = key.ns;
+  in.port = key.port;
+  in.service = store.Get<Service>(key.ns, key.service);
   const std::string fqdn =
-      ServiceFqdn{ServiceRef{key_.ns, key_.service}}.Format(options_->cluster_domain);
-  if (!key_.client_ns.empty()) in.profile = store_->Get<ServiceProfile>(key_.client_ns, fqdn);
-  if (in.profile == nullptr) in.profile = store_->Get<ServiceProfile>(key_.ns, fqdn);
-  in.profile = in_force_->profiles.InForce(std::move(in.profile));
-  in.splits = in_force_->SplitsInForce(store_->SplitsForService(key_.ns, key_.service));
+      ServiceFqdn{ServiceRef{key.ns, key.service}}.Format(options.cluster_domain);
+  auto look = [&](const std::string& ns, const char* role) {
+    std::shared_ptr<const ServiceProfile> sp = store.Get<ServiceProfile>(ns, fqdn);
+    if (why != nullptr) {
+      ProfileWhy::Candidate c;
+      c.ns = ns;
+      c.name = fqdn;
+      c.role = role;
+      c.exists = sp != nullptr;
+      if (sp != nullptr) {
+        if (absl::Status valid = TranslateServiceProfile(*sp, key.port).status(); !valid.ok()) {
+          c.invalid_reason = std::string(valid.message());
+          c.last_valid_in_force = in_force.profiles.HasLastValid(ns, fqdn);
+        }
+      }
+      why->candidates.push_back(std::move(c));
+    }
+    return sp;
+  };
+  if (!key.client_ns.empty()) in.profile = look(key.client_ns, "client namespace");
+  // Explain also shows the Service's namespace when the client's one wins.
+  if (in.profile == nullptr) {
+    in.profile = look(key.ns, "service namespace");
+  } else if (why != nullptr) {
+    look(key.ns, "service namespace");
+  }
+  in.profile = in_force.profiles.InForce(std::move(in.profile));
+  in.splits = in_force.SplitsInForce(store.SplitsForService(key.ns, key.service));
 
   // Invalid with no last valid version: served without a ServiceProfile. (The rejection itself
   // is logged and counted once per change by the TopicRegistry.)
   const TranslatedServiceProfile* sp = nullptr;
   std::optional<TranslatedServiceProfile> translated;
   if (in.profile != nullptr) {
-    absl::StatusOr<TranslatedServiceProfile> t = TranslateServiceProfile(*in.profile, key_.port);
+    absl::StatusOr<TranslatedServiceProfile> t = TranslateServiceProfile(*in.profile, key.port);
     if (t.ok()) sp = &translated.emplace(*std::move(t));
   }
+  if (why != nullptr) why->translated = sp != nullptr;
+  return BuildProfile(in, sp, options, why != nullptr ? &why->notes : nullptr);
+}
 
-  return NextProfileSnapshot(previous, BuildProfile(in, sp, *options_, nullptr));
+std::shared_ptr<const ProfileSnapshot> ProfileTopic::ComputeLocked(
+    const std::shared_ptr<const ProfileSnapshot>& previous) {
+  return NextProfileSnapshot(previous,
+                             ComputeProfile(key_, *store_, *options_, *in_force_, nullptr));
 }
 
 }  // namespace dest

@@ -8,10 +8,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "controlplane/translate/profile_translator.h"
 #include "controlplane/topics/last_valid.h"
 #include "controlplane/topics/topic.h"
+#include "controlplane/translate/profile_translator.h"
 #include "watchers/store/store.h"
 
 namespace dest {
@@ -28,6 +29,31 @@ struct ProfileKey {
   bool operator==(const ProfileKey&) const = default;
   std::string ToString() const;
 };
+
+// Why a profile is what it is, for Explain: the inputs read, the ServiceProfiles looked at, and
+// the translator's notes (which point into `inputs`).
+struct ProfileWhy {
+  struct Candidate {
+    std::string ns, name;
+    std::string role;  // "client namespace", "service namespace"
+    bool exists = false;
+    std::string invalid_reason;  // the stored version is invalid
+    bool last_valid_in_force = false;
+  };
+  ProfileInputs inputs;
+  std::vector<Candidate> candidates;  // in the order looked at
+  bool translated = false;            // a ServiceProfile is in force (inputs.profile, valid)
+  ProfileNotes notes;
+};
+
+// The profile of `key` from the store as it is now: the ServiceProfile in the client's namespace,
+// else in the Service's; the version of it (and of each TrafficSplit) in force; the merge.
+// `why` (may be null) receives the reasons; the profile is the same either way.
+io::linkerd::proxy::destination::DestinationProfile ComputeProfile(const ProfileKey& key,
+                                                                   const Store& store,
+                                                                   const TranslatorOptions& options,
+                                                                   const LastValidObjects& in_force,
+                                                                   ProfileWhy* why);
 
 class ProfileTopic : public Topic<ProfileSnapshot> {
  public:

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "controlplane/translate/endpoint_translator.h"
 #include "google/protobuf/message_lite.h"
 
@@ -81,6 +82,14 @@ struct EndpointSnapshot {
 std::vector<std::string> DiffUpdates(const EndpointState* from, const EndpointState& to,
                                      const std::string& service, const std::string& ns);
 
+// What a subscriber says about itself, for Explain.
+struct SubscriberInfo {
+  std::string peer;  // as gRPC names it ("ipv4:10.0.0.1:43210")
+  absl::Time opened = absl::InfinitePast();
+  absl::Time last_update = absl::InfinitePast();  // its last message handed to gRPC
+  uint64_t messages = 0;
+};
+
 // Receives a topic's snapshots. Implemented by streams. Thread-safe; Offer never blocks.
 template <typename Snapshot>
 class Sink {
@@ -88,6 +97,12 @@ class Sink {
   virtual ~Sink() = default;
   // Offers a snapshot; a stream ignores snapshots older than the newest it has been offered.
   virtual void Offer(std::shared_ptr<const Snapshot> snapshot) = 0;
+  // Offers a snapshot computed because of a store change applied at `changed_at` (what the
+  // change-to-stream latency is measured from).
+  virtual void OfferChange(std::shared_ptr<const Snapshot> snapshot, absl::Time /*changed_at*/) {
+    Offer(std::move(snapshot));
+  }
+  virtual SubscriberInfo Info() const { return {}; }
 };
 
 }  // namespace dest

@@ -10,11 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "base/log.h"
+#include "controlplane/translate/authority.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "base/log.h"
-#include "controlplane/translate/authority.h"
 #include "prometheus/registry.h"
 
 namespace dest {
@@ -27,8 +28,8 @@ std::string EndpointKeyString(const EndpointKey& k) {
 }  // namespace
 
 TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
-                             prometheus::Registry* registry, FanoutPool* pool)
-    : store_(store), options_(std::move(options)), pool_(pool) {
+                             prometheus::Registry* registry, FanoutPool* pool, RecentEvents* events)
+    : store_(store), options_(std::move(options)), pool_(pool), events_(events) {
   if (registry == nullptr) return;
   recomputes_ = &prometheus::BuildCounter()
                      .Name("destination_topic_recomputes_total")
@@ -55,12 +56,33 @@ TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
                           .Register(*registry)
                           .Add({});
   unknown_pods_ = &prometheus::BuildCounter()
-                      .Name("destination_endpoints_pod_unknown_total")
-                      .Help(
-                          "Ready endpoint addresses left out because the Pod they name is not "
-                          "known (yet, or any more), counted at each change that leaves them out.")
-                      .Register(*registry)
-                      .Add({});
+                       .Name("destination_endpoints_pod_unknown_total")
+                       .Help(
+                           "Ready endpoint addresses left out because the Pod they name is not "
+                           "known (yet, or any more), counted at each change that leaves them out.")
+                       .Register(*registry)
+                       .Add({});
+  profile_updates_ = &prometheus::BuildCounter()
+                          .Name("profile_updates")
+                          .Help(
+                              "Profile topics that changed (one per topic per change, whatever its "
+                              "number of streams; Linkerd's name).")
+                          .Register(*registry)
+                          .Add({});
+  endpoint_updates_ = &prometheus::BuildCounter()
+                           .Name("endpoints_updates")
+                           .Help(
+                               "Endpoint topics that changed (one per topic per change, whatever "
+                               "its number of streams; Linkerd's name).")
+                           .Register(*registry)
+                           .Add({});
+  endpoints_exists_ = &prometheus::BuildGauge()
+                           .Name("endpoints_exists")
+                           .Help(
+                               "Endpoint topics whose Service exists (Linkerd's name; a count, not "
+                               "per Service). Updated at each scrape.")
+                           .Register(*registry)
+                           .Add({});
   topics_gauge_ = &prometheus::BuildGauge()
                        .Name("destination_topics")
                        .Help("Topics (distinct subscribed keys) alive.")
@@ -79,6 +101,118 @@ size_t TopicRegistry::TopicCount() const {
     for (const auto& [k, t] : s.services) n += t.profiles.size() + t.endpoints.size();
   }
   return n;
+}
+
+template <typename T>
+std::shared_ptr<T> TopicRegistry::Find(
+    const GroupKey& group, const std::string& id,
+    std::map<std::string, Entry<T>> ServiceTopics::*member) const {
+  const Shard& shard = shards_[absl::HashOf(group) % kShards];
+  absl::MutexLock lock(&shard.mu);
+  auto svc = shard.services.find(group);
+  if (svc == shard.services.end()) return nullptr;
+  const auto& topics = svc->second.*member;
+  auto it = topics.find(id);
+  return it == topics.end() ? nullptr : it->second.topic;
+}
+
+std::shared_ptr<ProfileTopic> TopicRegistry::FindProfile(const ProfileKey& key) const {
+  return Find(GroupKey::Service(key.service_ref()), absl::StrCat(key.port, "/", key.client_ns),
+              &ServiceTopics::profiles);
+}
+
+std::shared_ptr<EndpointTopic> TopicRegistry::FindEndpoints(const EndpointKey& key) const {
+  return Find(GroupKey::Service(ServiceRef{key.ns, key.service}), EndpointKeyString(key),
+              &ServiceTopics::endpoints);
+}
+
+std::shared_ptr<EndpointProfileTopic> TopicRegistry::FindEndpointProfile(
+    const EndpointProfileKey& key) const {
+  return Find(key.Group(), key.ToString(), &ServiceTopics::endpoint_profiles);
+}
+
+namespace {
+
+template <typename T>
+void FillListing(T& topic, TopicRegistry::Listing* l) {
+  auto stats = topic.GetStats();
+  l->version = stats.version;
+  l->last_change = stats.last_change;
+  l->offers = stats.offers;
+  l->subscribers = stats.subscribers;
+}
+
+std::string HostPort(const std::string& host, uint32_t port) {
+  return host.find(':') == std::string::npos ? absl::StrCat(host, ":", port)
+                                             : absl::StrCat("[", host, "]:", port);
+}
+
+}  // namespace
+
+std::vector<TopicRegistry::Listing> TopicRegistry::ListTopics() const {
+  std::vector<std::shared_ptr<ProfileTopic>> profiles;
+  std::vector<std::shared_ptr<EndpointTopic>> endpoints;
+  std::vector<std::shared_ptr<EndpointProfileTopic>> endpoint_profiles;
+  for (const Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (const auto& [group, t] : shard.services) {
+      for (const auto& [k, e] : t.profiles) profiles.push_back(e.topic);
+      for (const auto& [k, e] : t.endpoints) endpoints.push_back(e.topic);
+      for (const auto& [k, e] : t.endpoint_profiles) endpoint_profiles.push_back(e.topic);
+    }
+  }
+  const std::string& cd = options_.cluster_domain;
+  std::vector<Listing> out;
+  out.reserve(profiles.size() + endpoints.size() + endpoint_profiles.size());
+  for (const auto& t : profiles) {
+    const ProfileKey& k = t->key();
+    Listing& l = out.emplace_back();
+    l.kind = "profile";
+    l.key = k.ToString();
+    l.authority = HostPort(ServiceFqdn{k.service_ref()}.Format(cd), k.port);
+    if (!k.client_ns.empty()) l.context_token = absl::StrCat("{\"ns\":\"", k.client_ns, "\"}");
+    FillListing(*t, &l);
+  }
+  for (const auto& t : endpoints) {
+    const EndpointKey& k = t->key();
+    Listing& l = out.emplace_back();
+    l.kind = "endpoints";
+    l.key = absl::StrCat(k.service, ".", k.ns, ":", EndpointKeyString(k));
+    l.authority = HostPort(absl::StrCat(k.instance.empty() ? "" : k.instance + ".",
+                                        ServiceFqdn{ServiceRef{k.ns, k.service}}.Format(cd)),
+                           k.port);
+    FillListing(*t, &l);
+  }
+  for (const auto& t : endpoint_profiles) {
+    const EndpointProfileKey& k = t->key();
+    Listing& l = out.emplace_back();
+    l.kind = "endpoint_profile";
+    l.key = k.ToString();
+    l.authority = k.mode == EndpointProfileKey::Mode::kInstance
+                      ? HostPort(absl::StrCat(k.instance, ".",
+                                              ServiceFqdn{ServiceRef{k.ns, k.service}}.Format(cd)),
+                                 k.port)
+                      : HostPort(k.ip, k.port);
+    FillListing(*t, &l);
+  }
+  return out;
+}
+
+void TopicRegistry::UpdateScrapeGauges() const {
+  if (endpoints_exists_ == nullptr) return;
+  std::vector<std::shared_ptr<EndpointTopic>> endpoints;
+  for (const Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (const auto& [group, t] : shard.services) {
+      for (const auto& [k, e] : t.endpoints) endpoints.push_back(e.topic);
+    }
+  }
+  size_t exists = 0;
+  for (const auto& t : endpoints) {
+    auto current = t->Current();
+    exists += current != nullptr && current->state.exists;
+  }
+  endpoints_exists_->Set(static_cast<double>(exists));
 }
 
 template <typename T, typename Key>
@@ -122,8 +256,7 @@ std::shared_ptr<ProfileTopic> TopicRegistry::AcquireProfile(const ProfileKey& ke
 
 void TopicRegistry::ReleaseProfile(const ProfileTopic& topic) {
   Release(GroupKey::Service(topic.key().service_ref()),
-          absl::StrCat(topic.key().port, "/", topic.key().client_ns),
-          &ServiceTopics::profiles);
+          absl::StrCat(topic.key().port, "/", topic.key().client_ns), &ServiceTopics::profiles);
 }
 
 std::shared_ptr<EndpointTopic> TopicRegistry::AcquireEndpoints(const EndpointKey& key) {
@@ -184,6 +317,15 @@ void TopicRegistry::ReportProfile(const ServiceProfile& sp) {
   if (invalid_profiles_) invalid_profiles_->Increment();
   Log(LogLevel::kWarn, "invalid ServiceProfile ignored; proxies keep the last valid profile",
       {{"namespace", sp.meta.ns}, {"name", sp.meta.name}, {"reason", t.status().message()}});
+  if (events_) {
+    events_->Record(
+        "serviceprofile_invalid",
+        absl::StrCat("ServiceProfile ", ServiceRef{sp.meta.ns, sp.meta.name}.ToString()),
+        absl::StrCat(t.status().message(),
+                     last_valid_.profiles.HasLastValid(sp.meta.ns, sp.meta.name)
+                         ? " (its last valid version stays in force)"
+                         : " (no valid version yet: served without it)"));
+  }
 }
 
 void TopicRegistry::ReportSplit(const TrafficSplit& split) {
@@ -193,17 +335,28 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   in.splits = last_valid_.SplitsInForce(store_->SplitsForService(split.meta.ns, split.service));
   ProfileNotes notes;
   BuildProfile(in, nullptr, options_, &notes);
+  auto is_this = [&split](const TrafficSplit* s) {
+    return s != nullptr && s->meta.ns == split.meta.ns && s->meta.name == split.meta.name;
+  };
+  // What this change leaves unapplied: this split (its own problem, or a conflict with an older
+  // one), or the splits it now wins a conflict against. The split that applies is never reported.
+  std::vector<std::pair<const TrafficSplit*, std::string>> problems;
+  for (const ProfileNotes::IgnoredSplit& ignored : notes.splits_ignored) {
+    if (is_this(ignored.split) || is_this(ignored.conflicts_with)) {
+      problems.emplace_back(ignored.split, ignored.reason);
+    }
+  }
   if (absl::Status valid = ValidateSplitWeights(split);
       !valid.ok() && last_valid_.splits.HasLastValid(split.meta.ns, split.meta.name)) {
-    notes.warnings.push_back(absl::StrCat("TrafficSplit ",
-                                          ServiceRef{split.meta.ns, split.meta.name}.ToString(),
-                                          " ", valid.message(),
-                                          ": its last valid weights stay in force"));
+    problems.emplace_back(&split,
+                          absl::StrCat(valid.message(), ": its last valid weights stay in force"));
   }
-  for (const std::string& w : notes.warnings) {
+  for (const auto& [ignored, reason] : problems) {
+    const std::string name = ServiceRef{ignored->meta.ns, ignored->meta.name}.ToString();
     if (unusable_splits_) unusable_splits_->Increment();
     Log(LogLevel::kWarn, "TrafficSplit problem",
-        {{"namespace", split.meta.ns}, {"service", split.service}, {"reason", w}});
+        {{"trafficsplit", name}, {"service", ignored->service}, {"reason", reason}});
+    if (events_) events_->Record("trafficsplit_not_applied", "TrafficSplit " + name, reason);
   }
 }
 
@@ -234,6 +387,16 @@ void TopicRegistry::LogUnknownPods(Kind kind, const ObjectMeta& meta,
                                    const std::vector<std::string>& pods) {
   if (pods.empty()) return;
   if (unknown_pods_) unknown_pods_->Increment(static_cast<double>(pods.size()));
+  if (events_) {
+    events_->Record(
+        "endpoints_pod_unknown",
+        absl::StrCat(KindName(kind), " ", ServiceRef{meta.ns, meta.name}.ToString()),
+        absl::StrCat(
+            pods.size(),
+            " ready address(es) left out until their Pod is "
+            "known: ",
+            absl::StrJoin(pods.begin(), pods.begin() + std::min<size_t>(pods.size(), 5), ",")));
+  }
   Log(LogLevel::kInfo, "endpoint addresses left out until their Pod is known",
       {{"kind", KindName(kind)},
        {"namespace", meta.ns},
@@ -244,9 +407,10 @@ void TopicRegistry::LogUnknownPods(Kind kind, const ObjectMeta& meta,
 }
 
 void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
+  const absl::Time changed_at = absl::Now();  // the store applied them just now
   bool zones = false;
   const std::set<GroupKey> groups = GroupsAffectedBy(changes, &zones);
-  RecomputeGroups(groups, zones);
+  RecomputeGroups(groups, zones, changed_at);
 }
 
 std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange>& changes,
@@ -317,7 +481,8 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
   return groups;
 }
 
-void TopicRegistry::RecomputeGroups(const std::set<GroupKey>& groups, bool zones) {
+void TopicRegistry::RecomputeGroups(const std::set<GroupKey>& groups, bool zones,
+                                    absl::Time changed_at) {
   std::vector<std::shared_ptr<ProfileTopic>> profiles;
   std::vector<std::shared_ptr<EndpointTopic>> endpoints;
   std::vector<std::shared_ptr<EndpointProfileTopic>> endpoint_profiles;
@@ -346,10 +511,19 @@ void TopicRegistry::RecomputeGroups(const std::set<GroupKey>& groups, bool zones
     }
   }
   size_t offered = 0;
-  for (const auto& t : profiles) offered += t->Recompute(pool_);
-  for (const auto& t : endpoints) offered += t->Recompute(pool_);
-  for (const auto& t : endpoint_profiles) offered += t->Recompute(pool_);
+  size_t profile_changes = 0;
+  size_t endpoint_changes = 0;
+  auto recompute = [&](auto& topic, size_t* changes) {
+    bool changed = false;
+    offered += topic->Recompute(pool_, changed_at, &changed);
+    *changes += changed;
+  };
+  for (const auto& t : profiles) recompute(t, &profile_changes);
+  for (const auto& t : endpoints) recompute(t, &endpoint_changes);
+  for (const auto& t : endpoint_profiles) recompute(t, &profile_changes);
   if (recomputes_) {
+    profile_updates_->Increment(static_cast<double>(profile_changes));
+    endpoint_updates_->Increment(static_cast<double>(endpoint_changes));
     recomputes_->Increment(
         static_cast<double>(profiles.size() + endpoints.size() + endpoint_profiles.size()));
     offers_->Increment(static_cast<double>(offered));

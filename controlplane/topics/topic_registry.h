@@ -12,20 +12,21 @@
 
 #include <array>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "base/recent_events.h"
 #include "controlplane/topics/endpoint_profile_topic.h"
+#include "controlplane/topics/endpoint_topic.h"
 #include "controlplane/topics/fanout_pool.h"
 #include "controlplane/topics/group_key.h"
-#include "controlplane/topics/endpoint_topic.h"
-#include "controlplane/topics/profile_topic.h"
 #include "controlplane/topics/last_valid.h"
+#include "controlplane/topics/profile_topic.h"
 #include "watchers/store/store.h"
 
 namespace prometheus {
@@ -40,8 +41,10 @@ class TopicRegistry {
  public:
   // `pool` splits large fan-outs across threads (null: every offer on the changing thread); it
   // and `store` must outlive the registry. `registry` may be null (no metrics).
+  // `events` (may be null) records invalid ServiceProfiles, splits not applied and addresses left
+  // out, for the debug page; it must outlive the registry.
   TopicRegistry(const Store* store, TranslatorOptions options, prometheus::Registry* registry,
-                FanoutPool* pool);
+                FanoutPool* pool, RecentEvents* events = nullptr);
 
   // The store listener: recomputes every topic the changes may affect, and logs and counts
   // invalid ServiceProfiles and unusable TrafficSplits once per change.
@@ -56,7 +59,31 @@ class TopicRegistry {
   void ReleaseEndpointProfile(const EndpointProfileTopic& topic);
 
   const TranslatorOptions& options() const { return options_; }
+  const LastValidObjects& last_valid() const { return last_valid_; }
   size_t TopicCount() const;
+
+  // For Explain: the topic alive for a key, or null (never creates one).
+  std::shared_ptr<ProfileTopic> FindProfile(const ProfileKey& key) const;
+  std::shared_ptr<EndpointTopic> FindEndpoints(const EndpointKey& key) const;
+  std::shared_ptr<EndpointProfileTopic> FindEndpointProfile(const EndpointProfileKey& key) const;
+
+  // One topic alive, for Debug/Topics and the debug page.
+  struct Listing {
+    std::string kind;  // "profile", "endpoints", "endpoint_profile"
+    std::string key;
+    std::string authority;      // what explains it
+    std::string context_token;  // with this token
+    uint64_t version = 0;
+    absl::Time last_change = absl::InfinitePast();
+    uint64_t offers = 0;
+    size_t subscribers = 0;
+  };
+  // Every topic alive, in no particular order. Takes each shard's lock briefly; the topics' own
+  // figures are read after.
+  std::vector<Listing> ListTopics() const;
+
+  // Sets the gauges computed on demand (endpoints_exists). Called before a scrape.
+  void UpdateScrapeGauges() const;
 
  private:
   template <typename T>
@@ -80,6 +107,9 @@ class TopicRegistry {
   static constexpr size_t kShards = 32;
 
   Shard& ShardFor(const GroupKey& group);
+  template <typename T>
+  std::shared_ptr<T> Find(const GroupKey& group, const std::string& id,
+                          std::map<std::string, Entry<T>> ServiceTopics::*member) const;
   template <typename T, typename Key>
   std::shared_ptr<T> Acquire(const GroupKey& group, const std::string& id, const Key& key,
                              std::map<std::string, Entry<T>> ServiceTopics::*member);
@@ -93,7 +123,7 @@ class TopicRegistry {
   // updated on the way); *zones set when a Node changed (zone-filtered endpoint topics).
   std::set<GroupKey> GroupsAffectedBy(const std::vector<StoreChange>& changes, bool* zones);
   // Recomputes the topics of those groups (and every zone-filtered endpoint topic when `zones`).
-  void RecomputeGroups(const std::set<GroupKey>& groups, bool zones);
+  void RecomputeGroups(const std::set<GroupKey>& groups, bool zones, absl::Time changed_at);
   void AddServerGroups(const StoreChange& change, std::set<GroupKey>* groups) const;
   void ReportProfile(const ServiceProfile& sp);
   void ReportSplit(const TrafficSplit& split);
@@ -107,6 +137,7 @@ class TopicRegistry {
   const Store* const store_;
   const TranslatorOptions options_;
   FanoutPool* const pool_;
+  RecentEvents* const events_;
   LastValidObjects last_valid_;
   std::array<Shard, kShards> shards_;
 
@@ -116,6 +147,9 @@ class TopicRegistry {
   prometheus::Counter* unusable_splits_ = nullptr;
   prometheus::Counter* unknown_pods_ = nullptr;
   prometheus::Gauge* topics_gauge_ = nullptr;
+  prometheus::Counter* profile_updates_ = nullptr;
+  prometheus::Counter* endpoint_updates_ = nullptr;
+  prometheus::Gauge* endpoints_exists_ = nullptr;
 };
 
 }  // namespace dest

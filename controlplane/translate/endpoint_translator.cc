@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace dest {
 namespace pb = io::linkerd::proxy::destination;
@@ -71,6 +72,11 @@ std::optional<uint32_t> ContainerPortByName(const Pod& pod, absl::string_view na
 }
 
 }  // namespace
+
+std::string JoinHostPort(const std::string& ip, uint32_t port) {
+  return ip.find(':') == std::string::npos ? absl::StrCat(ip, ":", port)
+                                           : absl::StrCat("[", ip, "]:", port);
+}
 
 bool SetTcpAddress(const std::string& ip, uint32_t port,
                    io::linkerd::proxy::net::TcpAddress* addr) {
@@ -263,16 +269,29 @@ bool ServerSelects(const Server& server, const Pod& pod, uint32_t port) {
 }
 
 bool IsOpaquePort(const Store& store, const Pod& pod, uint32_t port,
-                  const TranslatorOptions& options) {
+                  const TranslatorOptions& options, std::string* source) {
   auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
   const bool by_pod = ann == pod.meta.annotations.end()
                           ? options.default_opaque_ports.Contains(port)
                           : PortSet::Parse(ann->second, [&pod](absl::string_view n) {
                               return ContainerPortByName(pod, n);
                             }).Contains(port);
+  if (source != nullptr) {
+    *source = ann == pod.meta.annotations.end()
+                  ? "the pod has no config.linkerd.io/opaque-ports annotation: the default opaque "
+                    "ports (-default-opaque-ports) apply"
+                  : absl::StrCat("annotation config.linkerd.io/opaque-ports=\"", ann->second,
+                                 "\" on the pod");
+  }
   if (by_pod) return true;  // the store is asked only when the pod itself does not say
   for (const auto& server : store.ServersInNamespace(pod.meta.ns)) {
-    if (server->proxy_protocol == "opaque" && ServerSelects(*server, pod, port)) return true;
+    if (server->proxy_protocol == "opaque" && ServerSelects(*server, pod, port)) {
+      if (source != nullptr) {
+        *source = absl::StrCat("Server ", ServiceRef{server->meta.ns, server->meta.name}.ToString(),
+                               " (proxyProtocol: opaque) selects the pod and port");
+      }
+      return true;
+    }
   }
   return false;
 }
@@ -303,8 +322,9 @@ namespace {
 // What one request selects among a Service's endpoints, and how it finds their ports.
 class Selection {
  public:
-  Selection(const Store& store, const EndpointKey& key, const Service& svc)
-      : store_(store), key_(key) {
+  Selection(const Store& store, const EndpointKey& key, const Service& svc,
+            std::vector<LeftOutAddress>* left_out)
+      : store_(store), key_(key), left_out_(left_out) {
     for (const ServicePort& p : svc.ports) {  // the Service port the request names, if any
       if (static_cast<uint32_t>(p.port) == key.port) {
         svc_port_ = &p;
@@ -327,10 +347,18 @@ class Selection {
       std::optional<uint32_t> port = mirror ? MirrorPort(svc_port_, slice->ports)
                                             : ResolvePort(svc_port_, key_.port, slice->ports);
       for (const SliceEndpoint& ep : slice->endpoints) {
-        if (ep.ready.has_value() && !*ep.ready) continue;
         if (!Wanted(ep.hostname)) continue;
+        if (ep.ready.has_value() && !*ep.ready) {
+          for (const std::string& a : ep.addresses) {
+            LeaveOut(a, port, ep.target_ref, "not ready (conditions.ready is false)");
+          }
+          continue;
+        }
         auto pod = PodOf(store_, ep.target_ref, key_.ns);
-        if (PodUnknown(ep.target_ref, pod)) continue;  // served once its Pod is known
+        if (PodUnknown(ep.target_ref, pod)) {  // served once its Pod is known
+          for (const std::string& a : ep.addresses) LeaveOut(a, port, ep.target_ref, kPodUnknown);
+          continue;
+        }
         for (const std::string& addr : ep.addresses) Add(out, addr, port, pod, &ep, mirror);
       }
     }
@@ -349,7 +377,10 @@ class Selection {
       for (const EndpointAddress& a : subset.addresses) {
         if (!Wanted(a.hostname)) continue;
         auto pod = PodOf(store_, a.target_ref, key_.ns);
-        if (PodUnknown(a.target_ref, pod)) continue;  // served once its Pod is known
+        if (PodUnknown(a.target_ref, pod)) {  // served once its Pod is known
+          LeaveOut(a.ip, port, a.target_ref, kPodUnknown);
+          continue;
+        }
         Add(out, a.ip, port, std::move(pod), nullptr, mirror);
       }
     }
@@ -360,14 +391,34 @@ class Selection {
   bool Wanted(const std::string& hostname) const {
     return key_.instance.empty() || absl::AsciiStrToLower(hostname) == key_.instance;
   }
+  static constexpr char kPodUnknown[] =
+      "its Pod is not known (yet, or any more): left out until it is, so a meshed pod is never "
+      "reached without its identity";
+
   void Add(std::vector<Candidate>& out, const std::string& addr, std::optional<uint32_t> port,
            std::shared_ptr<const Pod> pod, const SliceEndpoint* sep,
            const std::shared_ptr<const Mirror>& mirror) const {
     if (!port && pod) port = ContainerPortByName(*pod, target_name_);
-    if (!port) return;
     std::string ip = CanonicalIp(addr);
-    if (ip.empty()) return;
+    if (!port || ip.empty()) {
+      if (left_out_ != nullptr) {
+        left_out_->push_back(
+            {port ? absl::StrCat(addr, ":", *port) : addr,
+             pod ? ServiceRef{pod->meta.ns, pod->meta.name}.ToString() : "",
+             ip.empty() ? "not an IP address"
+                        : absl::StrCat("no port for the Service's targetPort \"", target_name_,
+                                       "\" in the slice or the pod's containers")});
+      }
+      return;
+    }
     out.push_back({std::move(ip), *port, std::move(pod), sep, mirror});
+  }
+  void LeaveOut(const std::string& addr, std::optional<uint32_t> port,
+                const std::optional<ObjectReference>& ref, const char* reason) const {
+    if (left_out_ == nullptr) return;
+    std::optional<ServiceRef> pod = PodRefOf(ref, key_.ns);
+    left_out_->push_back(
+        {port ? JoinHostPort(addr, *port) : addr, pod ? pod->ToString() : "", reason});
   }
   static std::shared_ptr<const Mirror> MirrorFor(const ObjectMeta& meta) {
     std::optional<Mirror> m = MirrorOf(meta);
@@ -376,12 +427,14 @@ class Selection {
 
   const Store& store_;
   const EndpointKey& key_;
+  std::vector<LeftOutAddress>* const left_out_;
   const ServicePort* svc_port_ = nullptr;
   std::string target_name_;  // the Service port's named targetPort, if it has one
 };
 
 // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
-void KeepZone(std::vector<Candidate>& candidates, const std::string& zone) {
+void KeepZone(std::vector<Candidate>& candidates, const std::string& zone,
+              std::vector<LeftOutAddress>* left_out) {
   if (zone.empty() || candidates.empty()) return;
   const bool all_hinted = absl::c_all_of(candidates, [](const Candidate& c) {
     return c.slice_endpoint != nullptr && c.slice_endpoint->has_hints;
@@ -391,27 +444,38 @@ void KeepZone(std::vector<Candidate>& candidates, const std::string& zone) {
   for (const Candidate& c : candidates) {
     if (absl::c_linear_search(c.slice_endpoint->hint_zones, zone)) in_zone.push_back(c);
   }
-  if (!in_zone.empty()) candidates = std::move(in_zone);
+  if (in_zone.empty()) return;
+  if (left_out != nullptr) {
+    for (const Candidate& c : candidates) {
+      if (absl::c_linear_search(c.slice_endpoint->hint_zones, zone)) continue;
+      left_out->push_back(
+          {JoinHostPort(c.ip, c.port),
+           c.pod ? ServiceRef{c.pod->meta.ns, c.pod->meta.name}.ToString() : "",
+           absl::StrCat("hinted for zone(s) ", absl::StrJoin(c.slice_endpoint->hint_zones, ","),
+                        ", not the client's zone ", zone)});
+    }
+  }
+  candidates = std::move(in_zone);
 }
 
 }  // namespace
 
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
-                               const TranslatorOptions& options) {
+                               const TranslatorOptions& options,
+                               std::vector<LeftOutAddress>* left_out) {
   EndpointState state;
   std::shared_ptr<const Service> svc = store.Get<Service>(key.ns, key.service);
   if (svc == nullptr) return state;
   state.exists = true;
   if (svc->type == "ExternalName") return state;
 
-  Selection selection(store, key, *svc);
+  Selection selection(store, key, *svc, left_out);
   std::vector<std::shared_ptr<const EndpointSlice>> slices;  // alive while candidates point in
   std::vector<Candidate> candidates =
       options.endpoint_slices ? selection.FromSlices(slices) : selection.FromEndpoints();
-  KeepZone(candidates, key.zone);
+  KeepZone(candidates, key.zone, left_out);
   for (const Candidate& c : candidates) {
-    std::string id = c.ip.find(':') == std::string::npos ? absl::StrCat(c.ip, ":", c.port)
-                                                         : absl::StrCat("[", c.ip, "]:", c.port);
+    std::string id = JoinHostPort(c.ip, c.port);
     if (state.addrs.count(id)) continue;  // listed by two slices: served once
     state.addrs[id] = std::make_shared<const pb::WeightedAddr>(
         c.mirror ? MirrorAddr(c, key.port, options)

@@ -32,6 +32,9 @@ struct EndpointState {
   std::map<std::string, std::shared_ptr<const io::linkerd::proxy::destination::WeightedAddr>> addrs;
 };
 
+// "ip:port", or "[ip]:port" for an IPv6 address: the key of EndpointState::addrs.
+std::string JoinHostPort(const std::string& ip, uint32_t port);
+
 // Sets `addr` from an IP literal and port; false when `ip` is not an address.
 bool SetTcpAddress(const std::string& ip, uint32_t port, io::linkerd::proxy::net::TcpAddress* addr);
 
@@ -42,15 +45,26 @@ io::linkerd::proxy::destination::WeightedAddr MakeWeightedAddr(const Store& stor
                                                                const Pod* pod,
                                                                const TranslatorOptions& options);
 
+// A ready address ComputeEndpoints does not serve, and why (for Explain).
+struct LeftOutAddress {
+  std::string address;  // "ip:port", or the address alone when no port could be found
+  std::string pod;      // "ns/name" when the address names one
+  std::string reason;
+};
+
+// The endpoint set `key` selects. `left_out` (may be null) receives the addresses of the
+// Service's slices (or Endpoints) that are not served, with the reason.
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
-                               const TranslatorOptions& options);
+                               const TranslatorOptions& options,
+                               std::vector<LeftOutAddress>* left_out = nullptr);
 
 // Whether `port` is opaque for `pod`: a Server (policy.linkerd.io) with proxyProtocol opaque
 // selects the pod and port; or the port is listed in the pod's config.linkerd.io/opaque-ports
 // annotation (numbers, ranges, container port names; present-but-empty means none), else in the
 // defaults.
+// `source` (may be null) receives where the answer came from, in words.
 bool IsOpaquePort(const Store& store, const Pod& pod, uint32_t port,
-                  const TranslatorOptions& options);
+                  const TranslatorOptions& options, std::string* source = nullptr);
 
 // Kubernetes label selector semantics: every matchLabels pair and every matchExpressions
 // requirement (In, NotIn, Exists, DoesNotExist) holds; an empty selector selects everything.

@@ -91,8 +91,8 @@ absl::Status RequestLeaves(const RequestMatchSpec& m, const std::string& path, L
     return absl::OkStatus();
   }
   if (!m.method) return absl::OkStatus();
-  static constexpr absl::string_view kMethods[] = {
-      "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "HEAD", "TRACE"};
+  static constexpr absl::string_view kMethods[] = {"GET",     "POST",    "PUT",  "DELETE", "PATCH",
+                                                   "OPTIONS", "CONNECT", "HEAD", "TRACE"};
   if (m.method->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".method: empty"));
   std::string upper = absl::AsciiStrToUpper(*m.method);
   pb::RequestMatch p;
@@ -255,18 +255,18 @@ absl::StatusOr<TranslatedServiceProfile> TranslateServiceProfile(const ServicePr
     out.retry_budget = DefaultRetryBudget();
   }
   for (size_t i = 0; i < sp.dst_overrides.size(); ++i) {
-    ASSIGN_OR_RETURN(pb::WeightedDst d,
-                     TranslateOverride(sp.dst_overrides[i],
-                                       absl::StrCat("spec.dstOverrides[", i, "]"), port));
+    ASSIGN_OR_RETURN(
+        pb::WeightedDst d,
+        TranslateOverride(sp.dst_overrides[i], absl::StrCat("spec.dstOverrides[", i, "]"), port));
     out.dst_overrides.push_back(std::move(d));
   }
   return out;
 }
 
 absl::StatusOr<std::vector<pb::WeightedDst>> SplitOverrides(const TrafficSplit& split,
-                                                             const std::string& service_ns,
-                                                             uint32_t port,
-                                                             const TranslatorOptions& options) {
+                                                            const std::string& service_ns,
+                                                            uint32_t port,
+                                                            const TranslatorOptions& options) {
   if (split.backends.empty()) return absl::InvalidArgumentError("has no backends");
   std::vector<pb::WeightedDst> dsts;
   uint64_t total = 0;
@@ -304,10 +304,22 @@ namespace {
 // opaque_protocol: the Service's opaque-ports annotation, or the default list.
 bool OpaqueProtocol(const ProfileInputs& in, const TranslatorOptions& options,
                     ProfileNotes* notes) {
-  if (!in.service) return options.default_opaque_ports.Contains(in.port);
+  auto ann = in.service ? in.service->meta.annotations.find("config.linkerd.io/opaque-ports")
+                        : std::map<std::string, std::string>::const_iterator();
+  if (!in.service || ann == in.service->meta.annotations.end()) {
+    if (notes) {
+      notes->opaque_source =
+          absl::StrCat(in.service ? "the Service has no config.linkerd.io/opaque-ports annotation"
+                                  : "the Service does not exist",
+                       ": the default opaque ports (-default-opaque-ports) apply");
+    }
+    return options.default_opaque_ports.Contains(in.port);
+  }
   const Service& svc = *in.service;
-  auto ann = svc.meta.annotations.find("config.linkerd.io/opaque-ports");
-  if (ann == svc.meta.annotations.end()) return options.default_opaque_ports.Contains(in.port);
+  if (notes) {
+    notes->opaque_source = absl::StrCat("annotation config.linkerd.io/opaque-ports=\"", ann->second,
+                                        "\" on the Service");
+  }
   PortSet ports = PortSet::Parse(
       ann->second,
       [&svc](absl::string_view name) -> std::optional<uint32_t> {
@@ -346,26 +358,23 @@ struct SplitCandidate {
 // The TrafficSplit whose weights apply: among those with no matches, at least one backend and
 // valid weights, the oldest. The others are noted with their reason.
 std::optional<SplitCandidate> ChooseSplit(const ProfileInputs& in, const std::string& fqdn,
-                                          const TranslatorOptions& options,
-                                          ProfileNotes* notes) {
+                                          const TranslatorOptions& options, ProfileNotes* notes) {
   std::vector<SplitCandidate> candidates;
   for (const auto& split : in.splits) {
     const std::string id = ServiceRef{split->meta.ns, split->meta.name}.ToString();
+    auto ignore = [&](std::string reason) {
+      if (!notes) return;
+      notes->warnings.push_back(absl::StrCat("TrafficSplit ", id, " ", reason, ": not applied"));
+      notes->splits_ignored.push_back({split.get(), std::move(reason)});
+    };
     if (!split->matches.empty()) {
-      if (notes) {
-        notes->warnings.push_back(
-            absl::StrCat("TrafficSplit ", id,
-                         " has spec.matches, which plain weights cannot express: not applied"));
-      }
+      ignore("has spec.matches, which plain weights cannot express");
       continue;
     }
     absl::StatusOr<std::vector<pb::WeightedDst>> dsts =
         SplitOverrides(*split, in.service_ns, in.port, options);
     if (!dsts.ok()) {
-      if (notes) {
-        notes->warnings.push_back(
-            absl::StrCat("TrafficSplit ", id, " ", dsts.status().message(), ": not applied"));
-      }
+      ignore(std::string(dsts.status().message()));
       continue;
     }
     candidates.push_back({split.get(), *std::move(dsts)});
@@ -377,9 +386,19 @@ std::optional<SplitCandidate> ChooseSplit(const ProfileInputs& in, const std::st
                std::tie(b.split->meta.creation_timestamp, b.split->meta.name);
       });
   if (candidates.size() > 1 && notes) {
-    notes->warnings.push_back(absl::StrCat(
-        candidates.size(), " TrafficSplits apply to ", fqdn, "; the oldest, ",
-        ServiceRef{oldest->split->meta.ns, oldest->split->meta.name}.ToString(), ", is used"));
+    const std::string winner =
+        ServiceRef{oldest->split->meta.ns, oldest->split->meta.name}.ToString();
+    notes->warnings.push_back(absl::StrCat(candidates.size(), " TrafficSplits apply to ", fqdn,
+                                           "; the oldest, ", winner, ", is used"));
+    for (const SplitCandidate& c : candidates) {
+      if (c.split == oldest->split) continue;
+      notes->splits_ignored.push_back(
+          {c.split,
+           absl::StrCat("conflicts with ", winner, ", which is older (created ",
+                        oldest->split->meta.creation_timestamp,
+                        ") and applies; one TrafficSplit applies per Service"),
+           oldest->split});
+    }
   }
   return std::move(*oldest);
 }
@@ -412,6 +431,7 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
     if (notes) {
       notes->overrides_source = "trafficsplit";
       notes->split_used = ServiceRef{split->split->meta.ns, split->split->meta.name}.ToString();
+      notes->split_applied = split->split;
     }
     return p;
   }

@@ -66,10 +66,20 @@ absl::StatusOr<std::vector<io::linkerd::proxy::destination::WeightedDst>> SplitO
 // Whether the split's weights can be applied (SplitOverrides' checks, for any port).
 absl::Status ValidateSplitWeights(const TrafficSplit& split);
 
-// Notes about how a profile was built, for logs, metrics and the CLI's explain.
+// Notes about how a profile was built, for logs, metrics and Explain. The pointers point into the
+// ProfileInputs the profile was built from.
 struct ProfileNotes {
   std::string overrides_source;  // "serviceprofile", "trafficsplit", "self"
   std::string split_used;        // "ns/name" of the TrafficSplit applied, if any
+  const TrafficSplit* split_applied = nullptr;
+  struct IgnoredSplit {
+    const TrafficSplit* split;
+    std::string reason;  // "has spec.matches, which plain weights cannot express"
+    const TrafficSplit* conflicts_with = nullptr;  // the older split that applies instead
+  };
+  std::vector<IgnoredSplit> splits_ignored;
+  std::string opaque_source;  // where opaque_protocol came from, in words
+  // One sentence per problem, for the log: splits not applied, annotation problems.
   std::vector<std::string> warnings;
 };
 

@@ -1,5 +1,6 @@
 // End to end: the real `destination` binary on a temporary copy of the example manifests, real
 // gRPC clients on both streams, file edits, the admin server, reflection, and SIGTERM.
+#include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "destination.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/hostile_yaml.h"
@@ -389,6 +392,89 @@ TEST_F(EndToEndTest, AdminHealthAndReflection) {
   }
   rs->WritesDone();
   rs->Finish();
+}
+
+// Sends one request (serialized) on a new ServerReflectionInfo stream of `stub` and returns the
+// serialized answer ("" when none came).
+template <typename Request, typename Response, typename Stub>
+std::string AskReflectionOnce(Stub* stub, const std::string& request_bytes) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->ServerReflectionInfo(&context);
+  Request request;
+  EXPECT_TRUE(request.ParseFromString(request_bytes));
+  Response response;
+  if (!stream->Write(request) || !stream->Read(&response)) return "";
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  return response.SerializeAsString();
+}
+
+// Reflection v1, which newer grpcurl and Postman ask for first, answers as the v1alpha service of
+// gRPC's plugin does: the same services (every one the binary registers), the same files, the
+// same errors. The two protos are wire-identical, so the answers are compared as bytes. One
+// request per stream: gRPC 1.51's v1alpha service reuses one response message for all the
+// requests of a stream (its later answers carry the earlier answers' files too), which v1 does
+// not copy.
+TEST_F(EndToEndTest, ReflectionV1AnswersAsV1alpha) {
+  namespace v1 = grpc::reflection::v1;
+  namespace v1alpha = grpc::reflection::v1alpha;
+  auto v1_stub = v1::ServerReflection::NewStub(channel_);
+  auto v1alpha_stub = v1alpha::ServerReflection::NewStub(channel_);
+  // Both answers to `request`; the v1 one, decoded.
+  auto ask = [&](v1::ServerReflectionRequest request) {
+    request.set_host(absl::StrCat("127.0.0.1:", grpc_port_));
+    const std::string bytes = request.SerializeAsString();
+    const std::string v1_answer =
+        AskReflectionOnce<v1::ServerReflectionRequest, v1::ServerReflectionResponse>(v1_stub.get(),
+                                                                                     bytes);
+    const std::string v1alpha_answer =
+        AskReflectionOnce<v1alpha::ServerReflectionRequest, v1alpha::ServerReflectionResponse>(
+            v1alpha_stub.get(), bytes);
+    v1::ServerReflectionResponse response;
+    EXPECT_FALSE(v1_answer.empty()) << request.DebugString();
+    EXPECT_TRUE(response.ParseFromString(v1_answer));
+    EXPECT_EQ(v1_answer, v1alpha_answer) << request.DebugString();
+    return response;
+  };
+
+  v1::ServerReflectionRequest list;
+  list.set_list_services("");
+  const v1::ServerReflectionResponse services = ask(list);
+  std::set<std::string> names;
+  for (const auto& s : services.list_services_response().service()) names.insert(s.name());
+  EXPECT_EQ(names, (std::set<std::string>{
+                       "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                       "grpc.reflection.v1alpha.ServerReflection", "io.destination.debug.v1.Debug",
+                       "io.linkerd.proxy.destination.Destination"}));
+  for (const std::string& name : names) {
+    v1::ServerReflectionRequest request;
+    request.set_file_containing_symbol(name);
+    const v1::ServerReflectionResponse files = ask(request);
+    ASSERT_TRUE(files.has_file_descriptor_response()) << name << ": " << files.DebugString();
+    google::protobuf::FileDescriptorProto first;
+    ASSERT_TRUE(first.ParseFromString(files.file_descriptor_response().file_descriptor_proto(0)));
+    bool declared = false;
+    for (const auto& service : first.service()) {
+      declared |= absl::StrCat(first.package(), ".", service.name()) == name;
+    }
+    EXPECT_TRUE(declared) << name << " is not declared in " << first.name();
+  }
+
+  std::vector<v1::ServerReflectionRequest> others(8);
+  others[0].set_file_by_filename("destination.proto");
+  others[1].set_file_by_filename("no/such.proto");
+  others[2].set_file_containing_symbol("io.linkerd.proxy.destination.GetDestination");
+  others[3].set_file_containing_symbol("no.such.Symbol");
+  auto* extension = others[4].mutable_file_containing_extension();
+  extension->set_containing_type("google.protobuf.FieldOptions");
+  extension->set_extension_number(1);
+  others[5].set_all_extension_numbers_of_type("google.protobuf.FieldOptions");
+  others[6].set_all_extension_numbers_of_type("no.such.Type");
+  // others[7]: no question at all (UNIMPLEMENTED).
+  for (const v1::ServerReflectionRequest& request : others) ask(request);
+  EXPECT_EQ(ask(others[3]).error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::NOT_FOUND));
 }
 
 // `destctl health`, as the image check and operators use it: exit 0 only for SERVING.

@@ -20,10 +20,8 @@ std::vector<ResourceSpec> Specs(bool endpoint_slices) {
   std::vector<ResourceSpec> out;
   for (const KindInfo& k : kKinds) {
     if (!WatchedWith(k, endpoint_slices)) continue;
-    ResourceSpec spec{k.kind,         std::string(k.group),
-                      "",             std::string(k.resource),
-                      k.metadata_only, k.optional,
-                      {}};
+    ResourceSpec spec{k.kind,          std::string(k.group), "", std::string(k.resource),
+                      k.metadata_only, k.optional,           {}};
     for (std::string_view v : k.Versions()) spec.versions.emplace_back(v);
     spec.version = spec.versions.front();  // optional kinds replace it by discovery
     out.push_back(std::move(spec));
@@ -50,8 +48,8 @@ KubernetesSource::KubernetesSource(std::shared_ptr<KubeClient> client, Options o
                    .Help("Kubernetes API errors by kind and reason.")
                    .Register(*registry);
   }
-  shared_ = std::make_unique<ReflectorShared>(
-      ReflectorShared{client_.get(), store_, options_, &stop_, restarts_, relists_, errors_});
+  shared_ = std::make_unique<ReflectorShared>(ReflectorShared{
+      client_.get(), store_, options_, &stop_, restarts_, relists_, errors_, options_.events});
 }
 
 KubernetesSource::~KubernetesSource() { Stop(); }

@@ -26,6 +26,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/recent_events.h"
 #include "watchers/kube/kube_client.h"
 #include "watchers/source.h"
 #include "watchers/store/store.h"
@@ -68,6 +69,7 @@ class KubernetesSource : public Source {
     absl::Duration backoff_initial = absl::Milliseconds(500);
     absl::Duration backoff_max = absl::Seconds(30);
     absl::Duration crd_poll = absl::Minutes(1);  // how often a missing CRD is looked for
+    RecentEvents* events = nullptr;              // relists are recorded here; outlives the source
   };
 
   KubernetesSource(std::shared_ptr<KubeClient> client, Options options, Store* store,
@@ -82,7 +84,7 @@ class KubernetesSource : public Source {
   std::shared_ptr<KubeClient> client_;
   const Options options_;
   Store* const store_;
-  std::unique_ptr<ReflectorShared> shared_;  // what the reflectors share
+  std::unique_ptr<ReflectorShared> shared_;             // what the reflectors share
   std::vector<std::unique_ptr<Reflector>> reflectors_;  // one per kind (reflector.h)
   std::vector<std::thread> threads_;
   absl::Notification stop_;

@@ -72,6 +72,9 @@ void Reflector::Run() {
       need_list = true;
       if (relists_) relists_->Increment();
       Log(LogLevel::kInfo, "watch expired (410 Gone); listing again", {{"kind", kind_name_}});
+      if (shared_.events) {
+        shared_.events->Record("kube_relist", kind_name_, "watch expired (410 Gone); listed again");
+      }
     } else if (r == Result::kMissing) {
       served_ = false;
       Missing();

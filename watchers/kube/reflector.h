@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/recent_events.h"
 #include "simdjson.h"
 #include "watchers/kube/kube_client.h"
 #include "watchers/kube/kube_source.h"
@@ -38,6 +39,7 @@ struct ReflectorShared {
   prometheus::Family<prometheus::Counter>* restarts = nullptr;
   prometheus::Family<prometheus::Counter>* relists = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
+  RecentEvents* events = nullptr;  // relists are recorded here (may be null)
 };
 
 class Reflector {

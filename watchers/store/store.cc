@@ -52,6 +52,14 @@ Store::Store(prometheus::Registry* registry) {
   for (int k = 0; k < kNumKinds; ++k) {
     const char* kind = KindName(static_cast<Kind>(k));
     size_gauges_[k] = &sizes.Add({{"kind", kind}});
+    // Linkerd's destination names this gauge <resource>_cache_size (services_cache_size...).
+    cache_gauges_[k] =
+        &prometheus::BuildGauge()
+             .Name(std::string(InfoOf(static_cast<Kind>(k)).resource) + "_cache_size")
+             .Help(absl::StrCat("Objects of kind ", kind,
+                                " in the store (Linkerd's name for destination_store_objects)."))
+             .Register(*registry)
+             .Add({});
     for (int t = 0; t < 3; ++t) {
       event_counters_[k][t] =
           &events.Add({{"kind", kind}, {"type", EventTypeName(static_cast<EventType>(t))}});
@@ -92,6 +100,7 @@ size_t Store::Apply(const std::vector<ObjectEvent>& batch) {
       if (event_counters_[kind][static_cast<int>(ev.type)] != nullptr) {
         event_counters_[kind][static_cast<int>(ev.type)]->Increment();
         size_gauges_[kind]->Set(static_cast<double>(m.size()));
+        cache_gauges_[kind]->Set(static_cast<double>(m.size()));
       }
       changes.push_back(std::move(change));
     }
@@ -113,15 +122,12 @@ void Store::UpdateIndex(Index& index, const std::string& key, const NsName& valu
   if (it->second.empty()) index.erase(it);
 }
 
-
 void Store::IndexLocked(const AnyObject& o, bool add) {
   const ObjectMeta& meta = MetaOf(o);
   const NsName self(meta.ns, meta.name);
-  std::visit(
-      [&](const auto& object) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        IndexKindLocked(*object, self, add);
-      },
-      o);
+  std::visit([&](const auto& object)
+                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { IndexKindLocked(*object, self, add); },
+             o);
 }
 
 void Store::IndexKindLocked(const EndpointSlice& s, const NsName& self, bool add) {
@@ -180,8 +186,7 @@ void Store::IndexKindLocked(const Pod& p, const NsName& self, bool add) {
     for (const ContainerPort& port : c.ports) {
       // Host-network pods expose their container ports on the host (the API server defaults
       // hostPort to containerPort for them; manifests may omit it).
-      int32_t hp =
-          port.host_port > 0 ? port.host_port : (p.host_network ? port.container_port : 0);
+      int32_t hp = port.host_port > 0 ? port.host_port : (p.host_network ? port.container_port : 0);
       if (hp > 0) UpdateIndex(pods_by_host_port_, absl::StrCat(host, ":", hp), self, add);
     }
   }
@@ -259,20 +264,20 @@ std::vector<std::shared_ptr<const Pod>> Store::PodsByIP(const std::string& ip) c
   return LookupLocked<Pod>(pods_by_ip_, CanonicalIp(ip));
 }
 
-std::vector<std::shared_ptr<const EndpointSlice>> Store::SlicesForPod(const std::string& ns,
-                                                                    const std::string& pod) const {
+std::vector<std::shared_ptr<const EndpointSlice>> Store::SlicesForPod(
+    const std::string& ns, const std::string& pod) const {
   absl::ReaderMutexLock lock(&mu_);
   return LookupLocked<EndpointSlice>(slices_by_pod_, ServiceRef{ns, pod}.ToString());
 }
 
 std::vector<std::shared_ptr<const Endpoints>> Store::EndpointsForPod(const std::string& ns,
-                                                                   const std::string& pod) const {
+                                                                     const std::string& pod) const {
   absl::ReaderMutexLock lock(&mu_);
   return LookupLocked<Endpoints>(endpoints_by_pod_, ServiceRef{ns, pod}.ToString());
 }
 
 std::vector<std::shared_ptr<const Pod>> Store::PodsOwnedBy(const std::string& ns,
-                                                          const std::string& owner) const {
+                                                           const std::string& owner) const {
   absl::ReaderMutexLock lock(&mu_);
   return LookupLocked<Pod>(pods_by_owner_, ServiceRef{ns, owner}.ToString());
 }

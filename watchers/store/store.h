@@ -185,6 +185,7 @@ class Store {
 
   // Metrics (null when no registry).
   std::array<prometheus::Gauge*, kNumKinds> size_gauges_ = {};
+  std::array<prometheus::Gauge*, kNumKinds> cache_gauges_ = {};
   std::array<std::array<prometheus::Counter*, 3>, kNumKinds> event_counters_ = {};
 };
 

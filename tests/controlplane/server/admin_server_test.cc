@@ -109,8 +109,8 @@ class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     registry_ = std::make_shared<prometheus::Registry>();
-    server_ = std::make_unique<AdminServer>(AdminServer::Options{.addr = "127.0.0.1:0"}, registry_.get(),
-                                            [this] { return ready_.load(); });
+    server_ = std::make_unique<AdminServer>(AdminServer::Options{.addr = "127.0.0.1:0"},
+                                            registry_.get(), [this] { return ready_.load(); });
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_GT(server_->port(), 0);
   }
@@ -249,7 +249,8 @@ TEST_F(AdminServerTest, ProbesAnswerUnderSlowClients) {
   int answered = 0;
   for (int i = 0; i < 20; ++i) {
     const absl::Time start = absl::Now();
-    std::optional<HttpResponse> response = Fetch(server_->port(), "GET", i % 2 ? "/live" : "/ready");
+    std::optional<HttpResponse> response =
+        Fetch(server_->port(), "GET", i % 2 ? "/live" : "/ready");
     const absl::Duration took = absl::Now() - start;
     if (response.has_value() && response->status == 200) ++answered;
     worst = std::max(worst, took);
@@ -310,6 +311,37 @@ TEST(AdminServerStandaloneTest, ColonPortListensOnAllInterfaces) {
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);  // No registry: empty.
   EXPECT_EQ(response->body, "");
+}
+
+// The debug pages' route: the handler gets the decoded query; its status, type and body are sent
+// as given; HEAD and other methods behave as for the built-in paths.
+TEST(AdminServerStandaloneTest, PagesGetTheirDecodedQuery) {
+  AdminServer::Options options{"127.0.0.1:0"};
+  options.pages["/debug/echo"] = [](const AdminServer::Query& q) {
+    std::string body;
+    for (const auto& [k, v] : q) body += k + "=[" + v + "]\n";
+    return AdminServer::Page{q.count("fail") ? 400 : 200, "text/html; charset=utf-8", body};
+  };
+  AdminServer server(options, nullptr, nullptr);
+  ASSERT_TRUE(server.Start().ok());
+  std::optional<HttpResponse> response =
+      Fetch(server.port(), "GET",
+            "/debug/echo?authority=web.ns.svc.cluster.local%3A80&t=%7B%22ns%22%7D"
+            "&a=1&a=2&sp=x+y");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(response->body,
+            "a=[1]\nauthority=[web.ns.svc.cluster.local:80]\nsp=[x y]\nt=[{\"ns\"}]\n");
+  response = Fetch(server.port(), "GET", "/debug/echo?fail");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+  response = Fetch(server.port(), "POST", "/debug/echo");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 405);
+  response = Fetch(server.port(), "GET", "/debug/echo/more");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 404);
 }
 
 TEST(AdminServerStandaloneTest, BadAddressesAreInvalidArgument) {
