@@ -11,10 +11,20 @@ for set in "$@"; do
   [ -f "$dir/$set.txt" ] || { echo "$0: no package set $dir/$set.txt" >&2; exit 2; }
   pkgs="$pkgs $(grep -v '^#' "$dir/$set.txt" | tr '\n' ' ')"
 done
-# shellcheck disable=SC2086
-if dpkg -s $pkgs >/dev/null 2>&1; then exit 0; fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-$sudo apt-get update
 # shellcheck disable=SC2086
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs
+if ! dpkg -s $pkgs >/dev/null 2>&1; then
+  $sudo apt-get update
+  # shellcheck disable=SC2086
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs
+fi
+# Debian's nodejs comes without npm (its own package); a NodeSource nodejs bundles npm and
+# conflicts with Debian's. So npm is installed only where nodejs left it out.
+case " $pkgs " in
+  *" nodejs "*)
+    if ! command -v npm >/dev/null 2>&1; then
+      $sudo apt-get update
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
+    fi ;;
+esac
