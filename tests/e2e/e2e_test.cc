@@ -681,6 +681,95 @@ TEST_F(EndToEndTest, InvalidSplitEditKeepsTheLastValidWeights) {
                {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", 1000000}}));
 }
 
+// The metrics operators chart, as Prometheus scrapes them from the real binary:
+// go-grpc-prometheus's names for every call (pre-created at zero, then counting a stream's messages
+// and its end by code), Linkerd's destination names, the change-to-stream latency, streams closed
+// by reason and build info; and the stream open/close debug lines, which never carry the context
+// token.
+TEST_F(EndToEndTest, MetricsAndLogsOperatorsRelyOn) {
+  const std::string gp =
+      "grpc_method=\"GetProfile\",grpc_service=\"io.linkerd.proxy.destination.Destination\","
+      "grpc_type=\"server_stream\"";
+  std::map<std::string, double> m = Metrics();
+  EXPECT_EQ(m.count("grpc_server_started_total{" + gp + "}"), 1u) << "not pre-created";
+  EXPECT_EQ(m.count("grpc_server_handled_total{grpc_code=\"Unavailable\"," + gp + "}"), 1u);
+  EXPECT_EQ(m.count("grpc_server_started_total{grpc_method=\"Explain\",grpc_service=\"io."
+                    "destination.debug.v1.Debug\",grpc_type=\"unary\"}"),
+            1u);
+  EXPECT_EQ(m["services_cache_size"], 2);
+  EXPECT_EQ(m["pods_cache_size"], m["destination_store_objects{kind=\"Pod\"}"]);
+  EXPECT_EQ(m.at("profile_subscribers"), 0);
+  bool build_info = false;
+  for (const auto& [series, value] : m) {
+    build_info |= series.starts_with("destination_build_info{") && value == 1 &&
+                  series.find("version=\"" DEST_VERSION "\"") != std::string::npos;
+  }
+  EXPECT_TRUE(build_info);
+
+  {
+    auto stream =
+        Profile(kBackend, R"({"ns":"trafficsplit-sample","secret":"TOKEN-NEVER-LOGGED"})");
+    ASSERT_TRUE(stream->Next().has_value());
+    EXPECT_TRUE(WaitUntil([&] { return Metrics()["profile_subscribers"] == 1; }));
+    Edit("trafficsplit.yaml", SplitWeights("500", "500"), SplitWeights("900", "100"));
+    ASSERT_TRUE(stream->Next().has_value());
+    EXPECT_TRUE(WaitUntil([&] {
+      return Metrics()["destination_update_latency_seconds_count{rpc=\"GetProfile\"}"] == 1;
+    }));
+    m = Metrics();
+    EXPECT_GE(m["profile_updates"], 1);
+    EXPECT_EQ(m["grpc_server_started_total{" + gp + "}"], 1);
+    EXPECT_EQ(m["grpc_server_msg_sent_total{" + gp + "}"], 2);
+    EXPECT_EQ(m["grpc_server_msg_received_total{" + gp + "}"], 1);
+    EXPECT_LT(m["destination_update_latency_seconds_sum{rpc=\"GetProfile\"}"], 5);
+  }  // the client cancels
+  EXPECT_TRUE(WaitUntil([&] {
+    auto m = Metrics();
+    return m["grpc_server_handled_total{grpc_code=\"Canceled\"," + gp + "}"] == 1 &&
+           m["destination_streams_closed_total{reason=\"client_cancelled\",rpc=\"GetProfile\"}"] ==
+               1 &&
+           m["grpc_server_handling_seconds_count{" + gp + "}"] == 1 &&
+           m["profile_subscribers"] == 0;
+  }));
+  EXPECT_FALSE(Profile("not a name:99999")->Next().has_value());
+  EXPECT_TRUE(WaitUntil([&] {
+    return Metrics()["grpc_server_handled_total{grpc_code=\"InvalidArgument\"," + gp + "}"] == 1;
+  }));
+
+  // The service logs JSON here (DestinationProcess).
+  EXPECT_TRUE(server_.WaitForLine(
+      {R"("msg":"stream opened")", R"("rpc":"GetProfile")", R"("peer":"ipv4:127.0.0.1:)",
+       R"("authority":"backend-svc.trafficsplit-sample)"},
+      kWait));
+  EXPECT_TRUE(server_.WaitForLine({R"("msg":"stream closed")", R"("peer":"ipv4:127.0.0.1:)",
+                                   R"("reason":"client_cancelled")", R"("duration":")"},
+                                  kWait));
+  for (const std::string& line : server_.Lines()) {
+    EXPECT_EQ(line.find("TOKEN-NEVER-LOGGED"), std::string::npos) << line;
+  }
+}
+
+// -log-format=json holds for startup errors too: a bad flag is one JSON line, not Abseil's text.
+TEST(StartupErrorTest, JsonLogFormatCoversBadFlags) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-log-format=json", "-no-such-flag=1"},
+           {"--log-format", "json", "-max-streams=lots"},
+           {"-log-format=json", "-manifests=/nonexistent", "-addr=x"}}) {
+    const char* bin = std::getenv("DEST_BIN_DIR");
+    ChildProcess p;
+    std::vector<std::string> argv = {
+        absl::StrCat(bin ? bin : DEST_BIN_DIR_DEFAULT, "/destination")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ASSERT_TRUE(p.Start(argv));
+    EXPECT_EQ(p.Wait(kWait), 2);
+    const std::vector<std::string> lines = p.Lines();
+    ASSERT_FALSE(lines.empty());
+    EXPECT_TRUE(lines.back().starts_with("{") &&
+                lines.back().find("\"level\":\"error\"") != std::string::npos)
+        << lines.back();
+  }
+}
+
 // A client's request is bounded: a huge authority or context token is refused with a short status
 // that does not echo it (a 1 MB echo would exceed the client's metadata limit and hide the reason).
 TEST_F(EndToEndTest, OversizedRequestsAreRefusedWithABoundedStatus) {
