@@ -167,10 +167,11 @@ void ExplainEndpointProfile(const Store& store, const TopicRegistry& topics,
 void ExplainEndpoints(const Store& store, const TopicRegistry& topics, const EndpointKey& key,
                       dbg::EndpointsDecision* out) {
   std::vector<LeftOutAddress> left_out;
-  EndpointState state = ComputeEndpoints(store, key, topics.options(), &left_out);
+  bool zone_filtered = false;
+  EndpointState state = ComputeEndpoints(store, key, topics.options(), &left_out, &zone_filtered);
   out->set_service_exists(state.exists);
   out->set_source(topics.options().endpoint_slices ? "EndpointSlice" : "Endpoints");
-  out->set_zone_filter(key.zone);
+  if (zone_filtered) out->set_zone_filter(key.zone);
   for (const auto& [address, wa] : state.addrs) {
     dbg::Endpoint* e = out->add_endpoints();
     e->set_address(address);

@@ -328,7 +328,7 @@ void TopicRegistry::ReportProfile(const ServiceProfile& sp) {
   }
 }
 
-void TopicRegistry::ReportSplit(const TrafficSplit& split) {
+void TopicRegistry::ReportSplit(const TrafficSplit& split, std::set<std::string>* reported) {
   ProfileInputs in;
   in.service_name = split.service;
   in.service_ns = split.meta.ns;
@@ -353,6 +353,8 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split) {
   }
   for (const auto& [ignored, reason] : problems) {
     const std::string name = ServiceRef{ignored->meta.ns, ignored->meta.name}.ToString();
+    // Two splits of one conflict changing in one batch report the loser once.
+    if (!reported->insert(name).second) continue;
     if (unusable_splits_) unusable_splits_->Increment();
     Log(LogLevel::kWarn, "TrafficSplit problem",
         {{"trafficsplit", name}, {"service", ignored->service}, {"reason", reason}});
@@ -416,6 +418,7 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
 std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange>& changes,
                                                    bool* zones) {
   std::set<GroupKey> groups;
+  std::set<std::string> reported_splits;  // "ns/name" of the splits reported in this batch
   for (const StoreChange& c : changes) {
     switch (c.key.kind) {
       case Kind::kService:
@@ -455,7 +458,9 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
                 ServiceRef{c.key.ns, std::get<std::shared_ptr<const TrafficSplit>>(**o)->service}));
           }
         }
-        if (c.after) ReportSplit(*std::get<std::shared_ptr<const TrafficSplit>>(*c.after));
+        if (c.after) {
+          ReportSplit(*std::get<std::shared_ptr<const TrafficSplit>>(*c.after), &reported_splits);
+        }
         break;
       case Kind::kPod:
         for (const auto* o : {&c.before, &c.after}) {

@@ -126,7 +126,9 @@ class TopicRegistry {
   void RecomputeGroups(const std::set<GroupKey>& groups, bool zones, absl::Time changed_at);
   void AddServerGroups(const StoreChange& change, std::set<GroupKey>* groups) const;
   void ReportProfile(const ServiceProfile& sp);
-  void ReportSplit(const TrafficSplit& split);
+  // Logs, counts and records the splits this change leaves unapplied; `reported` holds those
+  // already reported in the same batch.
+  void ReportSplit(const TrafficSplit& split, std::set<std::string>* reported);
   // Logs and counts ready addresses of a slice or Endpoints left out because their Pod is unknown
   // (once Pods have synced): at each change of the slice, and when a Pod they name goes.
   template <typename T>  // EndpointSlice or Endpoints

@@ -433,18 +433,19 @@ class Selection {
 };
 
 // Topology: only when every endpoint carries zone hints and some are hinted for this zone.
-void KeepZone(std::vector<Candidate>& candidates, const std::string& zone,
+// Returns whether it filtered.
+bool KeepZone(std::vector<Candidate>& candidates, const std::string& zone,
               std::vector<LeftOutAddress>* left_out) {
-  if (zone.empty() || candidates.empty()) return;
+  if (zone.empty() || candidates.empty()) return false;
   const bool all_hinted = absl::c_all_of(candidates, [](const Candidate& c) {
     return c.slice_endpoint != nullptr && c.slice_endpoint->has_hints;
   });
-  if (!all_hinted) return;
+  if (!all_hinted) return false;
   std::vector<Candidate> in_zone;
   for (const Candidate& c : candidates) {
     if (absl::c_linear_search(c.slice_endpoint->hint_zones, zone)) in_zone.push_back(c);
   }
-  if (in_zone.empty()) return;
+  if (in_zone.empty()) return false;
   if (left_out != nullptr) {
     for (const Candidate& c : candidates) {
       if (absl::c_linear_search(c.slice_endpoint->hint_zones, zone)) continue;
@@ -456,13 +457,14 @@ void KeepZone(std::vector<Candidate>& candidates, const std::string& zone,
     }
   }
   candidates = std::move(in_zone);
+  return true;
 }
 
 }  // namespace
 
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
                                const TranslatorOptions& options,
-                               std::vector<LeftOutAddress>* left_out) {
+                               std::vector<LeftOutAddress>* left_out, bool* zone_filtered) {
   EndpointState state;
   std::shared_ptr<const Service> svc = store.Get<Service>(key.ns, key.service);
   if (svc == nullptr) return state;
@@ -473,7 +475,8 @@ EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
   std::vector<std::shared_ptr<const EndpointSlice>> slices;  // alive while candidates point in
   std::vector<Candidate> candidates =
       options.endpoint_slices ? selection.FromSlices(slices) : selection.FromEndpoints();
-  KeepZone(candidates, key.zone, left_out);
+  const bool filtered = KeepZone(candidates, key.zone, left_out);
+  if (zone_filtered != nullptr) *zone_filtered = filtered;
   for (const Candidate& c : candidates) {
     std::string id = JoinHostPort(c.ip, c.port);
     if (state.addrs.count(id)) continue;  // listed by two slices: served once

@@ -53,10 +53,12 @@ struct LeftOutAddress {
 };
 
 // The endpoint set `key` selects. `left_out` (may be null) receives the addresses of the
-// Service's slices (or Endpoints) that are not served, with the reason.
+// Service's slices (or Endpoints) that are not served, with the reason; `zone_filtered` (may be
+// null) whether the client's zone narrowed the set (every endpoint hinted, some for that zone).
 EndpointState ComputeEndpoints(const Store& store, const EndpointKey& key,
                                const TranslatorOptions& options,
-                               std::vector<LeftOutAddress>* left_out = nullptr);
+                               std::vector<LeftOutAddress>* left_out = nullptr,
+                               bool* zone_filtered = nullptr);
 
 // Whether `port` is opaque for `pod`: a Server (policy.linkerd.io) with proxyProtocol opaque
 // selects the pod and port; or the port is listed in the pod's config.linkerd.io/opaque-ports
