@@ -749,6 +749,25 @@ TEST_F(EndToEndTest, MetricsAndLogsOperatorsRelyOn) {
   }
 }
 
+// docs/metrics.md lists every metric family /metrics serves, so the page operators read stays
+// true.
+TEST_F(EndToEndTest, EveryMetricIsDocumented) {
+  const char* src = std::getenv("DEST_SOURCE_DIR");
+  const std::string doc =
+      ReadFileOrDie(absl::StrCat(src ? src : DEST_SOURCE_DIR_DEFAULT, "/docs/metrics.md"));
+  auto [status, body] = HttpGet(admin_port_, "/metrics");
+  ASSERT_EQ(status, 200);
+  std::istringstream lines(body);
+  size_t families = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("# TYPE ")) continue;
+    const std::string name = line.substr(7, line.find(' ', 7) - 7);
+    ++families;
+    EXPECT_NE(doc.find("`" + name + "`"), std::string::npos) << name << " not in docs/metrics.md";
+  }
+  EXPECT_GT(families, 40u);
+}
+
 // -log-format=json holds for startup errors too: a bad flag is one JSON line, not Abseil's text.
 TEST(StartupErrorTest, JsonLogFormatCoversBadFlags) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
