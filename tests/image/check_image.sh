@@ -140,6 +140,14 @@ assert got == want, f"dstOverrides {got}, want {want}"
 assert p["fullyQualifiedName"] == "backend-svc.trafficsplit-sample.svc.cluster.local", p
 print("   GetProfile:", ", ".join(f"{a} weight {w}" for a, w in got))
 PY
+destctl -o json explain "$AUTHORITY" >"$TMP/explain.json" || fail "Debug/Explain failed"
+/usr/bin/python3 - "$TMP/explain.json" <<'PY' || fail "Explain does not name the example's split"
+import json, sys
+e = json.load(open(sys.argv[1]))
+split = e["profile"]["splitApplied"]["name"]
+assert split == "trafficsplit-sample/backend-split", e["profile"]
+print("   Explain: overrides from", e["profile"]["overridesSource"], split)
+PY
 stage_done
 
 stage "podman stop (SIGTERM to PID 1)"
