@@ -28,6 +28,8 @@ bool ParseRequest(const grpc::ByteBuffer* request, pb::GetDestination* out) {
   return out->ParseFromString(bytes);
 }
 
+constexpr const char* kRpcNames[2] = {"Get", "GetProfile"};
+
 // Who opened a stream for what: kept by the stream for Explain and its close log line, and logged
 // now at debug.
 StreamIdentity Identify(const grpc::CallbackServerContext* context, const pb::GetDestination& req,
@@ -43,14 +45,21 @@ StreamIdentity Identify(const grpc::CallbackServerContext* context, const pb::Ge
 }  // namespace
 
 DestinationService::DestinationService(const Store* store, TopicRegistry* topics,
-                                       prometheus::Registry* registry, Limits limits)
+                                       prometheus::Registry* registry, Limits limits,
+                                       GrpcMetrics* grpc_metrics)
     : store_(store), topics_(topics), limits_(limits) {
   if (registry != nullptr) BuildMetrics(*registry);
+  if (grpc_metrics != nullptr) {
+    for (int i = 0; i < 2; ++i) {
+      metrics_[i].grpc = grpc_metrics->CountedByService(
+          absl::StrCat("/", io::linkerd::proxy::destination::Destination::service_full_name(), "/",
+                       kRpcNames[i]),
+          grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING);
+    }
+  }
 }
 
 namespace {
-
-constexpr const char* kRpcNames[2] = {"Get", "GetProfile"};
 
 // Change-to-stream latency buckets: from a fraction of a millisecond (one topic, few streams) to
 // seconds (a fan-out to 100,000 streams, or a stream held back by a slow reader).
@@ -127,13 +136,21 @@ void DestinationService::Register(LiveStream* s, bool profile) {
     m.open->Increment();
     m.linkerd_subscribers->Increment();
   }
+  if (GrpcMetrics::Method* g = metrics_[profile].grpc; g != nullptr) {
+    g->started->Increment();
+    g->received->Increment();  // the request
+  }
   Shard& shard = ShardFor(s);
   absl::MutexLock lock(&shard.mu);
   shard.streams.insert(s);
 }
 
 void DestinationService::Unregister(LiveStream* s, bool profile, CloseReason reason,
-                                    const StreamIdentity& id, absl::Duration open_for) {
+                                    grpc::StatusCode code, const StreamIdentity& id,
+                                    absl::Duration open_for) {
+  if (GrpcMetrics::Method* g = metrics_[profile].grpc; g != nullptr) {
+    g->Handled(code, open_for);
+  }
   open_.fetch_sub(1, std::memory_order_relaxed);
   if (const RpcMetrics& m = metrics_[profile]; m.open != nullptr) {
     m.open->Decrement();
@@ -155,6 +172,7 @@ void DestinationService::Unregister(LiveStream* s, bool profile, CloseReason rea
 
 void DestinationService::CountMessage(bool profile) {
   if (prometheus::Counter* c = metrics_[profile].messages; c != nullptr) c->Increment();
+  if (GrpcMetrics::Method* g = metrics_[profile].grpc; g != nullptr) g->sent->Increment();
 }
 
 void DestinationService::ObserveChangeLatency(bool profile, absl::Duration latency) {
@@ -193,6 +211,11 @@ void DestinationService::Drain() {
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DestinationService::Reject(const grpc::Status& status,
                                                                        bool profile) {
   if (prometheus::Counter* c = metrics_[profile].rejected; c != nullptr) c->Increment();
+  if (GrpcMetrics::Method* g = metrics_[profile].grpc; g != nullptr) {
+    g->started->Increment();
+    g->received->Increment();
+    g->Handled(status.error_code(), absl::ZeroDuration());
+  }
   Log(LogLevel::kDebug, "stream refused",
       {{"rpc", profile ? "GetProfile" : "Get"},
        {"code", static_cast<int>(status.error_code())},

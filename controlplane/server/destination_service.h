@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "controlplane/server/grpc_metrics.h"
 #include "controlplane/server/streams.h"
 #include "controlplane/topics/topic_registry.h"
 #include "destination.grpc.pb.h"
@@ -44,8 +45,11 @@ class DestinationService final : public DestinationRawService, public StreamBook
     size_t max_context_token_bytes = 4096;  // GetDestination.context_token: INVALID_ARGUMENT
   };
 
+  // `grpc_metrics` (may be null) receives this service's calls under go-grpc-prometheus's names:
+  // the service counts them itself, per stream and per message, as cheaply as its own counters
+  // (a gRPC interceptor on every write cost a third of the fan-out's CPU; docs/benchmarks.md).
   DestinationService(const Store* store, TopicRegistry* topics, prometheus::Registry* registry,
-                     Limits limits);
+                     Limits limits, GrpcMetrics* grpc_metrics = nullptr);
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Get(grpc::CallbackServerContext* context,
                                                   const grpc::ByteBuffer* request) override;
@@ -59,8 +63,8 @@ class DestinationService final : public DestinationRawService, public StreamBook
 
   // StreamBook: bookkeeping called by streams; not for other callers.
   void Register(LiveStream* s, bool profile) override;
-  void Unregister(LiveStream* s, bool profile, CloseReason reason, const StreamIdentity& id,
-                  absl::Duration open_for) override;
+  void Unregister(LiveStream* s, bool profile, CloseReason reason, grpc::StatusCode code,
+                  const StreamIdentity& id, absl::Duration open_for) override;
   void CountMessage(bool profile) override;
   void ObserveChangeLatency(bool profile, absl::Duration latency) override;
   void CountFolded(bool profile) override;
@@ -95,6 +99,7 @@ class DestinationService final : public DestinationRawService, public StreamBook
     prometheus::Counter* folded = nullptr;
     prometheus::Histogram* latency = nullptr;
     std::array<prometheus::Counter*, 3> closed = {};  // by CloseReason
+    GrpcMetrics::Method* grpc = nullptr;              // grpc_server_* of the method
   };
   void BuildMetrics(prometheus::Registry& registry);
   std::array<RpcMetrics, 2> metrics_;

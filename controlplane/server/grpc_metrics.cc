@@ -62,9 +62,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       method_->sent->Increment();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const int code = static_cast<int>(methods->GetSendStatus().error_code());
-      method_->handled[code >= 0 && code < 17 ? code : 2]->Increment();  // else Unknown
-      method_->handling->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      method_->Handled(methods->GetSendStatus().error_code(), absl::Now() - start_);
     }
     methods->Proceed();
   }
@@ -80,7 +78,8 @@ class MetricsInterceptorFactory final
   explicit MetricsInterceptorFactory(GrpcMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    if (info->method() == nullptr) return nullptr;  // nothing to count under
+    // Nothing to count under, or counted by the service itself (no hook on its writes).
+    if (info->method() == nullptr || metrics_->IsCountedByService(info->method())) return nullptr;
     return new MetricsInterceptor(metrics_->For(info->method(), info->type()));
   }
 
@@ -138,6 +137,25 @@ GrpcMetrics::Method* GrpcMetrics::For(const std::string& full_method, RpcType ty
     m->handled[code] = &handled_->Add(with_code);
   }
   return m.get();
+}
+
+void GrpcMetrics::Method::Handled(grpc::StatusCode code, absl::Duration took) {
+  const int c = static_cast<int>(code);
+  handled[c >= 0 && c < 17 ? c : 2]->Increment();  // else Unknown
+  handling->Observe(absl::ToDoubleSeconds(took));
+}
+
+GrpcMetrics::Method* GrpcMetrics::CountedByService(const std::string& full_method, RpcType type) {
+  {
+    absl::MutexLock lock(&mu_);
+    counted_by_service_.insert(full_method);
+  }
+  return For(full_method, type);
+}
+
+bool GrpcMetrics::IsCountedByService(const char* full_method) {
+  absl::MutexLock lock(&mu_);
+  return counted_by_service_.contains(full_method);
 }
 
 bool GrpcMetrics::InitializeService(const std::string& service) {

@@ -23,7 +23,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace prometheus {
 class Counter;
@@ -44,6 +46,9 @@ class GrpcMetrics {
     prometheus::Counter* sent = nullptr;
     prometheus::Histogram* handling = nullptr;
     std::array<prometheus::Counter*, 17> handled = {};  // by grpc::StatusCode 0..16
+
+    // Counts a call's end (handled, handling_seconds).
+    void Handled(grpc::StatusCode code, absl::Duration took);
   };
 
   explicit GrpcMetrics(prometheus::Registry* registry);
@@ -59,6 +64,13 @@ class GrpcMetrics {
   Method* For(const std::string& full_method, grpc::experimental::ServerRpcInfo::Type type)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The series of a method whose service counts its own calls (started, received, sent, handled)
+  // through the returned Method; the interceptor leaves its calls alone. The Destination streams
+  // do this: an interceptor hook on each of their writes costs more than the write's own work.
+  Method* CountedByService(const std::string& full_method,
+                           grpc::experimental::ServerRpcInfo::Type type) ABSL_LOCKS_EXCLUDED(mu_);
+  bool IsCountedByService(const char* full_method) ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   prometheus::Family<prometheus::Counter>* started_;
   prometheus::Family<prometheus::Counter>* handled_;
@@ -67,6 +79,7 @@ class GrpcMetrics {
   prometheus::Family<prometheus::Histogram>* handling_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> counted_by_service_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dest

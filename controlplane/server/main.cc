@@ -354,6 +354,12 @@ std::unique_ptr<grpc::Server> StartGrpcServer(const GrpcServices& services,
   builder.RegisterService(services.destination);
   builder.RegisterService(services.debug);
   builder.RegisterService(services.health);
+  // Their series exist from the start, at zero.
+  for (const char* service : {io::linkerd::proxy::destination::Destination::service_full_name(),
+                              io::destination::debug::v1::Debug::service_full_name(),
+                              grpc::health::v1::Health::service_full_name()}) {
+    services.metrics->InitializeService(service);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(services.metrics->NewFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -371,6 +377,16 @@ std::unique_ptr<grpc::Server> StartGrpcServer(const GrpcServices& services,
     Fatal(absl::StrCat("-addr=", absl::GetFlag(FLAGS_addr), ": cannot listen on ", *listen));
   }
   return server;
+}
+
+// What the source loaded, one field per kind of the table.
+void LogSourceStarted(const std::string& source_name, const Store& store) {
+  std::string counts;
+  for (const KindInfo& k : kKinds) {
+    absl::StrAppend(&counts, counts.empty() ? "" : ",", std::string(k.resource), "=",
+                    store.Count(k.kind));
+  }
+  Log(LogLevel::kInfo, "source started", {{"source", source_name}, {"objects", counts}});
 }
 
 // After the stop signal: not ready, streams drained (bounded by -shutdown-grace), the gRPC
@@ -437,7 +453,8 @@ int Run(int argc, char** argv) {
   const std::vector<Kind> kinds = source->Kinds();
 
   const DestinationService::Limits limits = StreamLimitsFromFlags();
-  DestinationService destination(&store, &topics, registry.get(), limits);
+  GrpcMetrics grpc_metrics(registry.get());
+  DestinationService destination(&store, &topics, registry.get(), limits, &grpc_metrics);
   Explainer explainer(&store, &topics, &events);
   DebugService debug(&explainer, {limits.max_authority_bytes, limits.max_context_token_bytes});
   std::atomic<bool> serving{false};
@@ -460,20 +477,9 @@ int Run(int argc, char** argv) {
   if (absl::Status s = admin.Start(); !s.ok()) Fatal(absl::StrCat("-admin-addr: ", s.message()));
 
   if (absl::Status s = source->Start(); !s.ok()) Fatal(s.message());
-  Log(LogLevel::kInfo, "source started",
-      {{"source", source_name},
-       {"services", store.Count(Kind::kService)},
-       {"endpointslices", store.Count(Kind::kEndpointSlice)},
-       {"pods", store.Count(Kind::kPod)},
-       {"serviceprofiles", store.Count(Kind::kServiceProfile)},
-       {"trafficsplits", store.Count(Kind::kTrafficSplit)}});
+  LogSourceStarted(source_name, store);
 
   HealthService health;
-  GrpcMetrics grpc_metrics(registry.get());
-  for (const char* service : {"io.linkerd.proxy.destination.Destination",
-                              "io.destination.debug.v1.Debug", "grpc.health.v1.Health"}) {
-    grpc_metrics.InitializeService(service);
-  }
   grpc::ResourceQuota quota("destination");
   std::string listen;
   int grpc_port = 0;

@@ -47,8 +47,9 @@ class StreamBook {
  public:
   virtual ~StreamBook() = default;
   virtual void Register(LiveStream* s, bool profile) = 0;
-  virtual void Unregister(LiveStream* s, bool profile, CloseReason reason, const StreamIdentity& id,
-                          absl::Duration open_for) = 0;
+  // `code` is the status the stream finished with.
+  virtual void Unregister(LiveStream* s, bool profile, CloseReason reason, grpc::StatusCode code,
+                          const StreamIdentity& id, absl::Duration open_for) = 0;
   virtual void CountMessage(bool profile) = 0;
   // A store change reached this stream's gRPC write `latency` after it was applied.
   virtual void ObserveChangeLatency(bool profile, absl::Duration latency) = 0;
@@ -112,11 +113,13 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void OnDone() override {
     Detach();
     CloseReason reason;
+    grpc::StatusCode code;
     {
       absl::MutexLock lock(&mu_);
       reason = close_reason_;
+      code = finish_code_;
     }
-    book_->Unregister(this, IsProfile(), reason, id_, absl::Now() - opened_);
+    book_->Unregister(this, IsProfile(), reason, code, id_, absl::Now() - opened_);
     std::shared_ptr<SnapshotStream> self = std::move(self_);  // may delete this on return
   }
 
@@ -176,6 +179,7 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void FinishIfIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_) return;
     finished_ = true;
+    finish_code_ = pending_finish_->error_code();
     Finish(*pending_finish_);
     pending_finish_.reset();
   }
@@ -193,7 +197,8 @@ class SnapshotStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  CloseReason close_reason_ ABSL_GUARDED_BY(mu_) = CloseReason::kShutdown;  // set with closing_
+  CloseReason close_reason_ ABSL_GUARDED_BY(mu_) = CloseReason::kShutdown;    // set with closing_
+  grpc::StatusCode finish_code_ ABSL_GUARDED_BY(mu_) = grpc::StatusCode::OK;  // set with finished_
   absl::Time target_changed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time batch_changed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_update_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "debug.grpc.pb.h"
 #include "destination.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
@@ -730,6 +731,20 @@ TEST_F(EndToEndTest, MetricsAndLogsOperatorsRelyOn) {
                1 &&
            m["grpc_server_handling_seconds_count{" + gp + "}"] == 1 &&
            m["profile_subscribers"] == 0;
+  }));
+  // Other services are counted by the interceptor: a Debug/Explain call, unary, OK.
+  grpc::ClientContext ctx;
+  io::destination::debug::v1::ExplainRequest explain;
+  explain.set_authority(kBackend);
+  io::destination::debug::v1::Explanation explanation;
+  ASSERT_TRUE(io::destination::debug::v1::Debug::NewStub(channel_)
+                  ->Explain(&ctx, explain, &explanation)
+                  .ok());
+  EXPECT_EQ(explanation.profile().split_applied().name(), "trafficsplit-sample/backend-split");
+  EXPECT_TRUE(WaitUntil([&] {
+    return Metrics()
+               ["grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Explain\","
+                "grpc_service=\"io.destination.debug.v1.Debug\",grpc_type=\"unary\"}"] == 1;
   }));
   EXPECT_FALSE(Profile("not a name:99999")->Next().has_value());
   EXPECT_TRUE(WaitUntil([&] {
