@@ -379,6 +379,19 @@ std::unique_ptr<grpc::Server> StartGrpcServer(const GrpcServices& services,
   return server;
 }
 
+// The admin server's address, its scrape-time updates, and the debug pages.
+AdminServer::Options AdminOptions(ProcessMetrics* process_metrics, const TopicRegistry* topics,
+                                  const DebugService* debug, const Explainer* explainer,
+                                  std::function<DebugPageInfo()> page_info) {
+  return AdminServer::Options{.addr = absl::GetFlag(FLAGS_admin_addr),
+                              .before_scrape =
+                                  [process_metrics, topics] {
+                                    process_metrics->Update();
+                                    topics->UpdateScrapeGauges();
+                                  },
+                              .pages = DebugPages(debug, explainer, std::move(page_info))};
+}
+
 // What the source loaded, one field per kind of the table.
 void LogSourceStarted(const std::string& source_name, const Store& store) {
   std::string counts;
@@ -461,18 +474,11 @@ int Run(int argc, char** argv) {
   auto ready = [&] { return serving.load() && store.AllSynced(kinds); };
   ProcessMetrics process_metrics(registry.get());
   AdminServer admin(
-      AdminServer::Options{
-          .addr = absl::GetFlag(FLAGS_admin_addr),
-          .before_scrape =
-              [&] {
-                process_metrics.Update();
-                topics.UpdateScrapeGauges();
-              },
-          .pages = DebugPages(
-              &debug, &explainer,
-              [&] {
-                return DebugPageInfo{DEST_VERSION, source_name, ready(), destination.OpenStreams()};
-              })},
+      AdminOptions(
+          &process_metrics, &topics, &debug, &explainer,
+          [&] {
+            return DebugPageInfo{DEST_VERSION, source_name, ready(), destination.OpenStreams()};
+          }),
       registry.get(), ready);
   if (absl::Status s = admin.Start(); !s.ok()) Fatal(absl::StrCat("-admin-addr: ", s.message()));
 

@@ -415,6 +415,31 @@ void TopicRegistry::OnStoreChanges(const std::vector<StoreChange>& changes) {
   RecomputeGroups(groups, zones, changed_at);
 }
 
+void TopicRegistry::OnProfileChange(const StoreChange& c, std::set<GroupKey>* groups) {
+  last_valid_.profiles.Observe(
+      c.key.ns, c.key.name,
+      c.after ? std::get<std::shared_ptr<const ServiceProfile>>(*c.after) : nullptr);
+  // Named svc.ns.svc.CD; it may live in the Service's or a client's namespace.
+  if (auto fqdn = ServiceFqdn::Parse(c.key.name, options_.cluster_domain)) {
+    groups->insert(GroupKey::Service(fqdn->service));
+  }
+  if (c.after) ReportProfile(*std::get<std::shared_ptr<const ServiceProfile>>(*c.after));
+}
+
+void TopicRegistry::OnSplitChange(const StoreChange& c, std::set<GroupKey>* groups,
+                                  std::set<std::string>* reported) {
+  last_valid_.splits.Observe(
+      c.key.ns, c.key.name,
+      c.after ? std::get<std::shared_ptr<const TrafficSplit>>(*c.after) : nullptr);
+  for (const auto* o : {&c.before, &c.after}) {  // the apex Service before and after
+    if (*o) {
+      groups->insert(GroupKey::Service(
+          ServiceRef{c.key.ns, std::get<std::shared_ptr<const TrafficSplit>>(**o)->service}));
+    }
+  }
+  if (c.after) ReportSplit(*std::get<std::shared_ptr<const TrafficSplit>>(*c.after), reported);
+}
+
 std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange>& changes,
                                                    bool* zones) {
   std::set<GroupKey> groups;
@@ -437,30 +462,11 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
         }
         if (c.after) ReportUnknownPods(*std::get<std::shared_ptr<const EndpointSlice>>(*c.after));
         break;
-      case Kind::kServiceProfile: {
-        last_valid_.profiles.Observe(
-            c.key.ns, c.key.name,
-            c.after ? std::get<std::shared_ptr<const ServiceProfile>>(*c.after) : nullptr);
-        // Named svc.ns.svc.CD; it may live in the Service's or a client's namespace.
-        if (auto fqdn = ServiceFqdn::Parse(c.key.name, options_.cluster_domain)) {
-          groups.insert(GroupKey::Service(fqdn->service));
-        }
-        if (c.after) ReportProfile(*std::get<std::shared_ptr<const ServiceProfile>>(*c.after));
+      case Kind::kServiceProfile:
+        OnProfileChange(c, &groups);
         break;
-      }
       case Kind::kTrafficSplit:
-        last_valid_.splits.Observe(
-            c.key.ns, c.key.name,
-            c.after ? std::get<std::shared_ptr<const TrafficSplit>>(*c.after) : nullptr);
-        for (const auto* o : {&c.before, &c.after}) {
-          if (*o) {
-            groups.insert(GroupKey::Service(
-                ServiceRef{c.key.ns, std::get<std::shared_ptr<const TrafficSplit>>(**o)->service}));
-          }
-        }
-        if (c.after) {
-          ReportSplit(*std::get<std::shared_ptr<const TrafficSplit>>(*c.after), &reported_splits);
-        }
+        OnSplitChange(c, &groups, &reported_splits);
         break;
       case Kind::kPod:
         for (const auto* o : {&c.before, &c.after}) {

@@ -125,6 +125,11 @@ class TopicRegistry {
   // Recomputes the topics of those groups (and every zone-filtered endpoint topic when `zones`).
   void RecomputeGroups(const std::set<GroupKey>& groups, bool zones, absl::Time changed_at);
   void AddServerGroups(const StoreChange& change, std::set<GroupKey>* groups) const;
+  // A ServiceProfile or TrafficSplit change: its last valid version noted, the groups it affects
+  // added, its problems reported.
+  void OnProfileChange(const StoreChange& c, std::set<GroupKey>* groups);
+  void OnSplitChange(const StoreChange& c, std::set<GroupKey>* groups,
+                     std::set<std::string>* reported);
   void ReportProfile(const ServiceProfile& sp);
   // Logs, counts and records the splits this change leaves unapplied; `reported` holds those
   // already reported in the same batch.
