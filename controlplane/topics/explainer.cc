@@ -185,11 +185,7 @@ void ExplainEndpoints(const Store& store, const TopicRegistry& topics, const End
     lo->set_pod(std::move(l.pod));
     lo->set_reason(std::move(l.reason));
   }
-  FillTopic(topics.FindEndpoints(key).get(),
-            absl::StrCat(key.service, ".", key.ns, ":", key.port,
-                         key.instance.empty() ? "" : " instance=", key.instance,
-                         key.zone.empty() ? "" : " zone=", key.zone),
-            out->mutable_topic());
+  FillTopic(topics.FindEndpoints(key).get(), key.ToString(), out->mutable_topic());
 }
 
 const char* EndpointTargetKind(const Store& store, const EndpointProfileKey& key) {

@@ -142,11 +142,6 @@ void FillListing(T& topic, TopicRegistry::Listing* l) {
   l->subscribers = stats.subscribers;
 }
 
-std::string HostPort(const std::string& host, uint32_t port) {
-  return host.find(':') == std::string::npos ? absl::StrCat(host, ":", port)
-                                             : absl::StrCat("[", host, "]:", port);
-}
-
 }  // namespace
 
 std::vector<TopicRegistry::Listing> TopicRegistry::ListTopics() const {
@@ -169,7 +164,7 @@ std::vector<TopicRegistry::Listing> TopicRegistry::ListTopics() const {
     Listing& l = out.emplace_back();
     l.kind = "profile";
     l.key = k.ToString();
-    l.authority = HostPort(ServiceFqdn{k.service_ref()}.Format(cd), k.port);
+    l.authority = JoinHostPort(ServiceFqdn{k.service_ref()}.Format(cd), k.port);
     if (!k.client_ns.empty()) l.context_token = absl::StrCat("{\"ns\":\"", k.client_ns, "\"}");
     FillListing(*t, &l);
   }
@@ -177,10 +172,10 @@ std::vector<TopicRegistry::Listing> TopicRegistry::ListTopics() const {
     const EndpointKey& k = t->key();
     Listing& l = out.emplace_back();
     l.kind = "endpoints";
-    l.key = absl::StrCat(k.service, ".", k.ns, ":", EndpointKeyString(k));
-    l.authority = HostPort(absl::StrCat(k.instance.empty() ? "" : k.instance + ".",
-                                        ServiceFqdn{ServiceRef{k.ns, k.service}}.Format(cd)),
-                           k.port);
+    l.key = k.ToString();
+    l.authority = JoinHostPort(absl::StrCat(k.instance.empty() ? "" : k.instance + ".",
+                                            ServiceFqdn{ServiceRef{k.ns, k.service}}.Format(cd)),
+                               k.port);
     FillListing(*t, &l);
   }
   for (const auto& t : endpoint_profiles) {
@@ -188,11 +183,12 @@ std::vector<TopicRegistry::Listing> TopicRegistry::ListTopics() const {
     Listing& l = out.emplace_back();
     l.kind = "endpoint_profile";
     l.key = k.ToString();
-    l.authority = k.mode == EndpointProfileKey::Mode::kInstance
-                      ? HostPort(absl::StrCat(k.instance, ".",
-                                              ServiceFqdn{ServiceRef{k.ns, k.service}}.Format(cd)),
-                                 k.port)
-                      : HostPort(k.ip, k.port);
+    l.authority =
+        k.mode == EndpointProfileKey::Mode::kInstance
+            ? JoinHostPort(absl::StrCat(k.instance, ".",
+                                        ServiceFqdn{ServiceRef{k.ns, k.service}}.Format(cd)),
+                           k.port)
+            : JoinHostPort(k.ip, k.port);
     FillListing(*t, &l);
   }
   return out;

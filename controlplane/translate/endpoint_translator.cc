@@ -73,6 +73,11 @@ std::optional<uint32_t> ContainerPortByName(const Pod& pod, absl::string_view na
 
 }  // namespace
 
+std::string EndpointKey::ToString() const {
+  return absl::StrCat(service, ".", ns, ":", port, instance.empty() ? "" : " instance=", instance,
+                      zone.empty() ? "" : " zone=", zone);
+}
+
 std::string JoinHostPort(const std::string& ip, uint32_t port) {
   return ip.find(':') == std::string::npos ? absl::StrCat(ip, ":", port)
                                            : absl::StrCat("[", ip, "]:", port);

@@ -23,6 +23,9 @@ struct EndpointKey {
   // The client's zone (from its node): when every endpoint carries EndpointSlice zone hints, only
   // the endpoints hinted for this zone are served. Empty: no filtering.
   std::string zone;
+
+  // "svc.ns:port[ instance=I][ zone=Z]": how logs, Explain and Debug/Topics name the key.
+  std::string ToString() const;
 };
 
 // The endpoints of a Service as a proxy sees them.
