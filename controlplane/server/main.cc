@@ -457,7 +457,7 @@ int Run(int argc, char** argv) {
   RegisterBuildInfo(*registry);
   RecentEvents events;
   Store store(registry.get());
-  FanoutPool fanout(FanoutPool::DefaultThreads());
+  FanoutScheduler fanout(FanoutScheduler::DefaultThreads());
   TopicRegistry topics(&store, options, registry.get(), &fanout, &events);
   store.AddListener([&topics](const std::vector<StoreChange>& c) { topics.OnStoreChanges(c); });
   std::string source_name;
@@ -502,6 +502,7 @@ int Run(int argc, char** argv) {
   const int sig = WaitForStopSignal(signals);
   Shutdown(signals, sig, server.get(), &destination, &health, &serving);
   source->Stop();
+  fanout.Stop();
   admin.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -28,8 +28,9 @@ std::string EndpointKeyString(const EndpointKey& k) {
 }  // namespace
 
 TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
-                             prometheus::Registry* registry, FanoutPool* pool, RecentEvents* events)
-    : store_(store), options_(std::move(options)), pool_(pool), events_(events) {
+                             prometheus::Registry* registry, FanoutScheduler* scheduler,
+                             RecentEvents* events)
+    : store_(store), options_(std::move(options)), scheduler_(scheduler), events_(events) {
   if (registry == nullptr) return;
   recomputes_ = &prometheus::BuildCounter()
                      .Name("destination_topic_recomputes_total")
@@ -522,7 +523,7 @@ void TopicRegistry::RecomputeGroups(const std::set<GroupKey>& groups, bool zones
   size_t endpoint_changes = 0;
   auto recompute = [&](auto& topic, size_t* changes) {
     bool changed = false;
-    offered += topic->Recompute(pool_, changed_at, &changed);
+    offered += topic->Recompute(scheduler_, changed_at, &changed);
     *changes += changed;
   };
   for (const auto& t : profiles) recompute(t, &profile_changes);

@@ -23,7 +23,7 @@
 #include "base/recent_events.h"
 #include "controlplane/topics/endpoint_profile_topic.h"
 #include "controlplane/topics/endpoint_topic.h"
-#include "controlplane/topics/fanout_pool.h"
+#include "controlplane/topics/fanout_scheduler.h"
 #include "controlplane/topics/group_key.h"
 #include "controlplane/topics/last_valid.h"
 #include "controlplane/topics/profile_topic.h"
@@ -39,12 +39,12 @@ namespace dest {
 
 class TopicRegistry {
  public:
-  // `pool` splits large fan-outs across threads (null: every offer on the changing thread); it
-  // and `store` must outlive the registry. `registry` may be null (no metrics).
-  // `events` (may be null) records invalid ServiceProfiles, splits not applied and addresses left
-  // out, for the debug page; it must outlive the registry.
+  // `scheduler` makes the offers of every change off the changing thread (null: every offer on
+  // the changing thread, synchronously); it and `store` must outlive the registry. `registry` may
+  // be null (no metrics). `events` (may be null) records invalid ServiceProfiles, splits not
+  // applied and addresses left out, for the debug page; it must outlive the registry.
   TopicRegistry(const Store* store, TranslatorOptions options, prometheus::Registry* registry,
-                FanoutPool* pool, RecentEvents* events = nullptr);
+                FanoutScheduler* scheduler, RecentEvents* events = nullptr);
 
   // The store listener: recomputes every topic the changes may affect, and logs and counts
   // invalid ServiceProfiles and unusable TrafficSplits once per change.
@@ -143,7 +143,7 @@ class TopicRegistry {
 
   const Store* const store_;
   const TranslatorOptions options_;
-  FanoutPool* const pool_;
+  FanoutScheduler* const scheduler_;
   RecentEvents* const events_;
   LastValidObjects last_valid_;
   std::array<Shard, kShards> shards_;

@@ -1,9 +1,9 @@
 // The concurrent core without gRPC: the Store, the TopicRegistry, the three kinds of topic and the
-// fan-out pool, driven at once by writers (endpoints, pods, ServiceProfiles, TrafficSplits and
+// fan-out scheduler, driven at once by writers (endpoints, pods, ServiceProfiles, TrafficSplits and
 // Services changing), readers of the store, and subscribers acquiring, subscribing, unsubscribing
-// and releasing topics, with one topic large enough to be fanned out across the pool's threads.
-// Afterwards every remaining stream holds exactly what the store says, and every topic is released.
-// CI runs it under ThreadSanitizer (tests/tsan/run.sh) as well as in the normal suite.
+// and releasing topics, with one topic large enough to be offered in many parts on both scheduler
+// threads. Afterwards every remaining stream holds exactly what the store says, and every topic is
+// released. CI runs it under ThreadSanitizer (tests/tsan/run.sh) as well as in the normal suite.
 #include <atomic>
 #include <deque>
 #include <random>
@@ -25,7 +25,7 @@ namespace {
 constexpr char kNs[] = "stress";
 constexpr int kServices = 6;
 constexpr int kPodsPerService = 8;
-constexpr int kBigTopicStreams = 2500;  // > 2 * Topic::kMinPart: the fan-out uses the pool
+constexpr int kBigTopicStreams = 2500;  // many parts of FanoutScheduler::kDefaultPart
 
 std::string Svc(int i) { return absl::StrCat("s", i); }
 std::string PodIp(int svc, int pod) { return absl::StrCat("10.", svc, ".0.", pod + 1); }
@@ -37,7 +37,8 @@ metadata: {name: $0, namespace: $1}
 spec:
   clusterIP: 10.96.0.$2
   ports: [{name: http, port: 80, targetPort: 8080}]
-)", Svc(i), kNs, i + 10);
+)",
+                          Svc(i), kNs, i + 10);
 }
 
 std::string PodYaml(int svc, int pod, int generation) {
@@ -50,7 +51,8 @@ metadata:
   annotations: {linkerd.io/proxy-version: "v$3"}
 spec: {serviceAccountName: sa-$0, nodeName: node-1}
 status: {phase: Running, podIP: $4}
-)", Svc(svc), pod, kNs, generation, PodIp(svc, pod));
+)",
+                          Svc(svc), pod, kNs, generation, PodIp(svc, pod));
 }
 
 // A slice holding the pods whose bit is set in `mask`.
@@ -58,10 +60,10 @@ std::string SliceYaml(int svc, unsigned mask) {
   std::string eps;
   for (int p = 0; p < kPodsPerService; ++p) {
     if ((mask & (1u << p)) == 0) continue;
-    absl::StrAppend(&eps, absl::Substitute(
-        "  - addresses: [$0]\n    conditions: {ready: true}\n"
-        "    targetRef: {kind: Pod, name: $1-p$2, namespace: $3}\n",
-        PodIp(svc, p), Svc(svc), p, kNs));
+    absl::StrAppend(&eps,
+                    absl::Substitute("  - addresses: [$0]\n    conditions: {ready: true}\n"
+                                     "    targetRef: {kind: Pod, name: $1-p$2, namespace: $3}\n",
+                                     PodIp(svc, p), Svc(svc), p, kNs));
   }
   return absl::Substitute(R"(apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
@@ -72,7 +74,8 @@ metadata:
 addressType: IPv4
 ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints:$2
-)", Svc(svc), kNs, eps.empty() ? " []" : "\n" + eps);
+)",
+                          Svc(svc), kNs, eps.empty() ? " []" : "\n" + eps);
 }
 
 std::string ProfileYaml(int svc, int w1, int w2) {
@@ -86,7 +89,8 @@ spec:
   dstOverrides:
   - {authority: $0.$1.svc.cluster.local:80, weight: $2}
   - {authority: $3.$1.svc.cluster.local:80, weight: $4}
-)", Svc(svc), kNs, w1, Svc((svc + 1) % kServices), w2);
+)",
+                          Svc(svc), kNs, w1, Svc((svc + 1) % kServices), w2);
 }
 
 std::string SplitYaml(int svc, int w1, int w2) {
@@ -98,14 +102,15 @@ spec:
   backends:
   - {service: $0, weight: $2}
   - {service: $3, weight: $4}
-)", Svc(svc), kNs, w1, Svc((svc + 1) % kServices), w2);
+)",
+                          Svc(svc), kNs, w1, Svc((svc + 1) % kServices), w2);
 }
 
 TranslatorOptions Options() { return TranslatorOptions(); }
 
 class ConcurrencyStressTest : public ::testing::Test {
  protected:
-  ConcurrencyStressTest() : topics_(&store_, Options(), nullptr, &pool_) {
+  ConcurrencyStressTest() : topics_(&store_, Options(), nullptr, &scheduler_) {
     store_.AddListener([this](const std::vector<StoreChange>& c) { topics_.OnStoreChanges(c); });
     std::string all;
     for (int s = 0; s < kServices; ++s) {
@@ -179,7 +184,7 @@ class ConcurrencyStressTest : public ::testing::Test {
   }
 
   Store store_;
-  FanoutPool pool_{2};  // two helpers, whatever the machine: the parallel path always runs
+  FanoutScheduler scheduler_{2};  // two threads, whatever the machine: parts run in parallel
   TopicRegistry topics_;
 };
 
@@ -188,7 +193,8 @@ TEST_F(ConcurrencyStressTest, WritersReadersAndSubscribersAtOnceEndInTheStoresSt
   constexpr int kSubscriberThreads = 4;
   constexpr int kKeepPerThread = 40;
 
-  // The big topics: enough streams on s0 that each of its changes is split across the pool.
+  // The big topics: enough streams on s0 that each of its changes is offered in parts on both
+  // threads.
   std::vector<Held> big;
   for (int i = 0; i < kBigTopicStreams; ++i) {
     big.push_back(Subscribe(0, /*endpoints=*/true, /*lazy=*/true));
@@ -215,10 +221,18 @@ TEST_F(ConcurrencyStressTest, WritersReadersAndSubscribersAtOnceEndInTheStoresSt
       int s = rng() % kServices;
       int w1 = 1 + rng() % 999, w2 = 1 + rng() % 999;
       switch (rng() % 4) {
-        case 0: store_.Apply(Events(ProfileYaml(s, w1, w2))); break;
-        case 1: store_.Apply(Events(ProfileYaml(s, w1, w2), EventType::kDeleted)); break;
-        case 2: store_.Apply(Events(SplitYaml(s, w1, w2))); break;
-        default: store_.Apply(Events(SplitYaml(s, w1, w2), EventType::kDeleted)); break;
+        case 0:
+          store_.Apply(Events(ProfileYaml(s, w1, w2)));
+          break;
+        case 1:
+          store_.Apply(Events(ProfileYaml(s, w1, w2), EventType::kDeleted));
+          break;
+        case 2:
+          store_.Apply(Events(SplitYaml(s, w1, w2)));
+          break;
+        default:
+          store_.Apply(Events(SplitYaml(s, w1, w2), EventType::kDeleted));
+          break;
       }
     }
     --writers_left;
@@ -268,6 +282,7 @@ TEST_F(ConcurrencyStressTest, WritersReadersAndSubscribersAtOnceEndInTheStoresSt
     });
   }
   for (auto& th : threads) th.join();
+  ASSERT_TRUE(scheduler_.WaitIdle(absl::Seconds(60))) << "the fan-out never finished";
 
   size_t checked = 0;
   for (auto& list : kept) {
