@@ -136,10 +136,8 @@ std::string BenchManifests::ServiceFile(int s) const {
   return out;
 }
 
-std::string BenchManifests::ChurnFile(int s, uint32_t generation) const {
+std::string BenchManifests::ChurnFile(int s, uint32_t split_gen, uint32_t ep_gen) const {
   std::string name = ServiceName(s);
-  uint32_t split_gen = options_.change_split ? generation : 0;
-  uint32_t ep_gen = options_.change_endpoints ? generation : 0;
   std::string out = absl::StrFormat(
       "apiVersion: split.smi-spec.io/v1alpha2\n"
       "kind: TrafficSplit\n"
@@ -191,7 +189,14 @@ std::string BenchManifests::ChurnFile(int s, uint32_t generation) const {
 absl::Status BenchManifests::Apply(int service, uint32_t generation) {
   if (generation >= 65536) return absl::OutOfRangeError("generation must be below 65536");
   return WriteAtomically(absl::StrFormat("churn-%05d.yaml", service),
-                         ChurnFile(service, generation));
+                         ChurnFile(service, options_.change_split ? generation : 0,
+                                   options_.change_endpoints ? generation : 0));
+}
+
+absl::Status BenchManifests::ApplySplit(int service, uint32_t generation) {
+  if (generation >= 65536) return absl::OutOfRangeError("generation must be below 65536");
+  return WriteAtomically(absl::StrFormat("churn-%05d.yaml", service),
+                         ChurnFile(service, generation, 0));
 }
 
 absl::Status BenchManifests::WriteAtomically(const std::string& name, const std::string& content) {

@@ -9,7 +9,8 @@
 //   - Get: the Service's last endpoint has the IP 10.255.(generation >> 8).(generation & 255), so
 //     each change is a `remove` of the previous address and an `add` of the new one.
 //
-// Thread-compatible.
+// Thread-compatible; Apply() and ApplySplit() only read the object, so they may run concurrently
+// for different Services (each Service has its own file and its own dot-file).
 #ifndef BENCH_BENCH_MANIFESTS_H_
 #define BENCH_BENCH_MANIFESTS_H_
 
@@ -57,11 +58,14 @@ class BenchManifests {
 
   // Rewrites the churn file of `service` at `generation` (< 65536). Returns after the rename.
   absl::Status Apply(int service, uint32_t generation);
+  // Like Apply(), but the generation goes into the TrafficSplit only, whatever the options say
+  // (what a lone GetProfile stream can read back, e.g. destbench's quiet Service).
+  absl::Status ApplySplit(int service, uint32_t generation);
 
  private:
   BenchManifests(Options options, std::string dir) : options_(options), dir_(std::move(dir)) {}
   std::string ServiceFile(int service) const;
-  std::string ChurnFile(int service, uint32_t generation) const;
+  std::string ChurnFile(int service, uint32_t split_generation, uint32_t endpoint_generation) const;
   absl::Status WriteAtomically(const std::string& name, const std::string& content);
 
   Options options_;

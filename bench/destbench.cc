@@ -8,7 +8,12 @@
 //   3. one change at a time (`--changes`): rewrite a Service's churn file, time its arrival at the
 //      first/median/p99/last relevant stream, server CPU per 1,000 delivered messages;
 //   4. churn (`--churn-rate` > 0): R changes/s for `--duration`, change-to-last-stream p50/p99;
-//   5. the baseline: the same number of GetProfile streams on an in-process naive server that
+//   5. head-of-line blocking (`--quiet-interval` > 0, default 100ms): while 3. and 4. run, one
+//      extra GetProfile stream (its own connection, not one of the N) watches a quiet Service
+//      that nothing else watches or changes; a thread rewrites that Service's churn file every
+//      interval and the stream's write -> message latency is reported, over all quiet changes and
+//      over those written while a hot change was in flight (its write -> its last stream);
+//   6. the baseline: the same number of GetProfile streams on an in-process naive server that
 //      serializes per write, the same profile pushed to all of them; our fan-out rate as a ratio.
 // Output: a table, then one JSON line with every figure. Every wait has a deadline; the child is
 // always killed at the end. Figures, not pass/fail: see docs/benchmarks.md.
@@ -16,14 +21,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -35,15 +44,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/child_process.h"
+#include "base/flag_args.h"
+#include "base/proc_stats.h"
 #include "bench/baseline_server.h"
 #include "bench/bench_manifests.h"
 #include "bench/report.h"
 #include "bench/stream_client.h"
-#include "base/child_process.h"
-#include "base/flag_args.h"
-#include "base/proc_stats.h"
 #include "destination.pb.h"
 
 ABSL_FLAG(std::string, destination, "",
@@ -69,6 +79,10 @@ ABSL_FLAG(std::string, change_kind, "both",
 ABSL_FLAG(int, changes, 5, "changes applied one at a time, each awaited at every stream");
 ABSL_FLAG(double, churn_rate, 0, "churn mode: changes per second (0: no churn mode)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "length of the churn mode");
+ABSL_FLAG(absl::Duration, quiet_interval, absl::Milliseconds(100),
+          "head-of-line blocking: while the changes and the churn run, rewrite a quiet Service "
+          "(watched by one extra GetProfile stream on its own connection, touched by no change) "
+          "this often and report its write -> message latency (0: off)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120), "deadline of each phase");
 ABSL_FLAG(absl::Duration, settle, absl::Seconds(2),
           "pause before reading memory (after connecting, after the storm)");
@@ -170,6 +184,7 @@ struct RoundFigures {
   size_t expected = 0;
   double first_ms = 0, p50_ms = 0, p99_ms = 0, last_ms = 0;  // since the write (or push)
   double spread_ms = 0;                                      // last - first
+  int64_t last_at_ns = 0;                                    // NowNs() of the last arrival
 };
 
 RoundFigures Summarize(const Arrivals& a, size_t expected, int64_t start_ns) {
@@ -186,6 +201,7 @@ RoundFigures Summarize(const Arrivals& a, size_t expected, int64_t start_ns) {
   r.p99_ms = Quantile(d, 0.99);
   r.last_ms = d.back();
   r.spread_ms = d.back() - d.front();
+  r.last_at_ns = t.back();
   return r;
 }
 
@@ -262,6 +278,8 @@ struct Config {
   double churn_rate = 0;
   absl::Duration churn_duration;
   uint32_t churn_changes = 0;
+  absl::Duration quiet_interval;  // zero: no quiet stream
+  int quiet_service = -1;         // the quiet Service: one more than --services; -1 when off
   absl::Duration timeout;
   absl::Duration settle;
 
@@ -305,11 +323,117 @@ struct Config {
     if (static_cast<uint64_t>(c.changes) + c.churn_changes + 1 >= 65536) {
       Fatal("at most 65535 changes in one run");
     }
+    c.quiet_interval = absl::GetFlag(FLAGS_quiet_interval);
+    if (c.quiet_interval < absl::ZeroDuration()) Fatal("--quiet-interval must be >= 0");
+    if (c.quiet_interval > absl::ZeroDuration()) {
+      // A Service of its own after the S the streams spread over: no other stream watches it and
+      // no change (--change-scope=all included) rewrites it.
+      if (c.services < 1 || c.services >= 64000) {
+        Fatal("--services must be in [1, 63999] with --quiet-interval");
+      }
+      c.quiet_service = c.services;
+      c.manifests.services = c.services + 1;
+    }
     c.timeout = absl::GetFlag(FLAGS_timeout);
     c.settle = absl::GetFlag(FLAGS_settle);
     return c;
   }
 };
+
+// Rewrites one Service's churn file every `interval` on a thread of its own, each time at the next
+// generation (carried by the TrafficSplit only, as GetProfile streams read it back), and keeps the
+// time of each write, taken after the rename as for a hot change. Stops at Stop(), at the last
+// generation a file can carry, or at the first failed write.
+//
+// Start() and Stop() are called from one thread; write_ns() and status() only after Stop().
+class QuietWriter {
+ public:
+  static constexpr uint32_t kMaxGenerations = 65535;
+
+  QuietWriter(BenchManifests* manifests, int service, absl::Duration interval)
+      : manifests_(manifests), service_(service), interval_(interval) {}
+  QuietWriter(const QuietWriter&) = delete;
+  QuietWriter& operator=(const QuietWriter&) = delete;
+  ~QuietWriter() { Stop(); }
+
+  void Start() {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  // Returns once the thread has made its last write.
+  void Stop() {
+    if (!stop_.HasBeenNotified()) stop_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // write_ns()[g - 1]: NowNs() when generation g was in place.
+  const std::vector<int64_t>& write_ns() const { return write_ns_; }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  void Loop() {
+    absl::Time next = absl::Now();
+    while (write_ns_.size() < kMaxGenerations) {
+      next = std::max(next + interval_, absl::Now());  // late: the next write now, no burst
+      if (stop_.WaitForNotificationWithDeadline(next)) return;
+      const uint32_t generation = static_cast<uint32_t>(write_ns_.size()) + 1;
+      status_ = manifests_->ApplySplit(service_, generation);
+      if (!status_.ok()) return;
+      write_ns_.push_back(NowNs());
+    }
+  }
+
+  BenchManifests* const manifests_;
+  const int service_;
+  const absl::Duration interval_;
+  absl::Notification stop_;
+  std::thread thread_;
+  std::vector<int64_t> write_ns_;  // only the thread touches it until Stop() joins
+  absl::Status status_;            // likewise
+};
+
+// Time intervals; whether a time falls in one of them.
+class Intervals {
+ public:
+  void Add(int64_t from, int64_t to) { spans_.emplace_back(from, std::max(from, to)); }
+  // Sorts and merges; call before Contains().
+  void Seal() {
+    std::sort(spans_.begin(), spans_.end());
+    std::vector<std::pair<int64_t, int64_t>> merged;
+    for (const auto& span : spans_) {
+      if (!merged.empty() && span.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, span.second);
+      } else {
+        merged.push_back(span);
+      }
+    }
+    spans_ = std::move(merged);
+  }
+  bool Contains(int64_t t) const {
+    auto after = std::upper_bound(spans_.begin(), spans_.end(),
+                                  std::make_pair(t, std::numeric_limits<int64_t>::max()));
+    return after != spans_.begin() && t <= std::prev(after)->second;
+  }
+
+ private:
+  std::vector<std::pair<int64_t, int64_t>> spans_;
+};
+
+// Write -> message latencies of some quiet changes, into the report under `prefix`.
+void AddQuietFigures(Report& report, const std::string& prefix, const std::string& which,
+                     std::vector<double> latencies_ms, size_t missing) {
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const bool any = !latencies_ms.empty();
+  report.Add(prefix + "_changes", which + ": changes written",
+             static_cast<double>(latencies_ms.size() + missing));
+  report.Add(prefix + "_missing", which + ": changes that never arrived by the deadline",
+             static_cast<double>(missing));
+  report.Add(prefix + "_p50_ms", which + ": write -> message, p50",
+             any ? Quantile(latencies_ms, 0.5) : NAN, "ms", 1);
+  report.Add(prefix + "_p99_ms", which + ": write -> message, p99",
+             any ? Quantile(latencies_ms, 0.99) : NAN, "ms", 1);
+  report.Add(prefix + "_max_ms", which + ": write -> message, max", any ? latencies_ms.back() : NAN,
+             "ms", 1);
+}
 
 // One run: the phases in order, each adding its figures to the report.
 class Bench {
@@ -320,8 +444,10 @@ class Bench {
     StartServer();
     OpenStreams();
     MeasureStorm();
+    StartQuiet();
     MeasureChanges();
     MeasureChurn();
+    MeasureQuiet();
     StopServer();
     MeasureBaseline();
     report_.PrintTable(stdout);
@@ -512,11 +638,14 @@ class Bench {
         client_->SetRound(round);
         const int64_t write_ns = ApplyChange();
         // Streams that ended (counted in Dropped) will not get it.
-        WaitUntil([&] { return round->count() + client_->Dropped() >= relevant_; },
-                  config_.timeout);
+        const bool complete = WaitUntil(
+            [&] { return round->count() + client_->Dropped() >= relevant_; }, config_.timeout);
+        const int64_t waited_ns = NowNs();
         client_->SetRound(nullptr);
         rounds.push_back(Summarize(*round, relevant_, write_ns));
         const RoundFigures& r = rounds.back();
+        // In flight until its last stream got it, or for as long as it was awaited.
+        hot_in_flight_.Add(write_ns, complete && r.arrived > 0 ? r.last_at_ns : waited_ns);
         Progress(absl::StrFormat(
             "change %d: %zu/%zu streams; first %.1f ms, p50 %.1f, p99 %.1f, last %.1f ms", k + 1,
             r.arrived, r.expected, r.first_ms, r.p50_ms, r.p99_ms, r.last_ms));
@@ -567,6 +696,7 @@ class Bench {
       write_ns[k] = ApplyChange();
     }
     WaitUntil([&] { return churn_->ReachedCount(generation_) >= relevant_; }, config_.timeout);
+    const int64_t waited_ns = NowNs();
     absl::SleepFor(absl::Milliseconds(200));
     client_->SetChurn(nullptr);
     const uint64_t msgs = client_->Messages() - msgs_before;
@@ -576,9 +706,11 @@ class Bench {
     for (uint32_t k = 0; k < count; ++k) {
       uint32_t g = churn_->base() + k + 1;
       if (churn_->ReachedCount(g) < relevant_) {
+        hot_in_flight_.Add(write_ns[k], waited_ns);
         ++missing;
         continue;
       }
+      hot_in_flight_.Add(write_ns[k], churn_->LastNs(g));
       to_last.push_back(Ms(churn_->LastNs(g) - write_ns[k]));
       to_first.push_back(Ms(churn_->FirstNs(g) - write_ns[k]));
     }
@@ -603,6 +735,85 @@ class Bench {
     report_.Add("churn_cpu_s_per_1k_msgs", "server CPU per 1,000 delivered messages",
                 msgs > 0 ? cpu * 1000.0 / static_cast<double>(msgs) : NAN, "s", 4);
     report_.Add("churn_server_cpu_share", "server CPU share (cores busy)", cpu / seconds, "", 2);
+  }
+
+  // Opens the quiet stream on a connection of its own, awaits its first message, and starts
+  // rewriting the quiet Service every --quiet-interval. After the storm and the memory figures,
+  // which it must not enter.
+  void StartQuiet() {
+    if (config_.quiet_service < 0) return;
+    quiet_client_ = std::make_unique<StreamClient>(
+        StreamClient::Options{absl::StrCat("127.0.0.1:", grpc_port_), 1});
+    if (!quiet_client_->Connect(config_.timeout))
+      Fatal("cannot connect the quiet stream's channel");
+    quiet_log_ = std::make_unique<ChurnLog>(0, QuietWriter::kMaxGenerations);
+    quiet_client_->Add(StreamClient::Rpc::kGetProfile,
+                       BenchManifests::Authority(config_.quiet_service), true, false);
+    quiet_client_->SetChurn(quiet_log_.get());
+    quiet_client_->StartAll();
+    if (!WaitUntil([&] { return quiet_client_->WithFirstMessage() + quiet_client_->Ended() > 0; },
+                   config_.timeout) ||
+        quiet_client_->WithFirstMessage() == 0) {
+      Progress(absl::StrCat("the quiet stream got no first message (", quiet_client_->FirstError(),
+                            "); no quiet changes"));
+      return;
+    }
+    Progress(absl::StrFormat("quiet stream on %s, rewritten every %s",
+                             BenchManifests::Authority(config_.quiet_service),
+                             absl::FormatDuration(config_.quiet_interval)));
+    quiet_writer_ =
+        std::make_unique<QuietWriter>(&*manifests_, config_.quiet_service, config_.quiet_interval);
+    quiet_writer_->Start();
+  }
+
+  // Stops the quiet writer, awaits its last change at the quiet stream (to the deadline), closes
+  // the stream and reports write -> message: over all quiet changes, and over those written while
+  // a hot change was in flight.
+  void MeasureQuiet() {
+    if (config_.quiet_service < 0) return;
+    std::vector<int64_t> writes;
+    if (quiet_writer_) {
+      quiet_writer_->Stop();
+      if (!quiet_writer_->status().ok()) {
+        Progress(absl::StrCat("quiet writer stopped: ", quiet_writer_->status().message()));
+      }
+      writes = quiet_writer_->write_ns();
+    }
+    const uint32_t last = static_cast<uint32_t>(writes.size());
+    if (last > 0) {
+      // A generation reached implies every earlier one (ChurnLog folds skipped generations in).
+      WaitUntil([&] { return quiet_log_->ReachedCount(last) > 0 || quiet_client_->Dropped() > 0; },
+                config_.timeout);
+    }
+    quiet_client_->SetChurn(nullptr);
+    hot_in_flight_.Seal();
+    std::vector<double> all_ms, during_ms;
+    size_t missing = 0, during_missing = 0;
+    for (uint32_t g = 1; g <= last; ++g) {
+      const bool during = hot_in_flight_.Contains(writes[g - 1]);
+      if (quiet_log_->ReachedCount(g) == 0) {
+        ++missing;
+        if (during) ++during_missing;
+        continue;
+      }
+      const double ms = Ms(quiet_log_->FirstNs(g) - writes[g - 1]);
+      all_ms.push_back(ms);
+      if (during) during_ms.push_back(ms);
+    }
+    const bool closed = quiet_client_->CloseAll(config_.timeout);
+    Progress(absl::StrFormat("quiet: %u changes (%zu missing), %zu during a hot fan-out", last,
+                             missing, during_ms.size() + during_missing));
+
+    report_.Section(absl::StrFormat(
+        "quiet stream (head-of-line blocking: %s rewritten every %s, write -> message)",
+        BenchManifests::Authority(config_.quiet_service),
+        absl::FormatDuration(config_.quiet_interval)));
+    report_.Add("quiet_interval_ms", "quiet Service rewritten every",
+                absl::ToDoubleMilliseconds(config_.quiet_interval), "ms", 1);
+    AddQuietFigures(report_, "quiet", "all quiet changes", std::move(all_ms), missing);
+    AddQuietFigures(report_, "quiet_during_fanout", "written while a hot change was in flight",
+                    std::move(during_ms), during_missing);
+    report_.Add("quiet_stream_closed_cleanly", "quiet stream ended after cancel", closed ? 1 : 0);
   }
 
   // Closes our streams and stops the server (SIGTERM).
@@ -711,6 +922,10 @@ class Bench {
   uint32_t generation_ = 0;
   std::vector<std::unique_ptr<Arrivals>> rounds_kept_;  // reactions may still hold a pointer
   std::unique_ptr<ChurnLog> churn_;
+  Intervals hot_in_flight_;              // from each hot write to its last stream (or the deadline)
+  std::unique_ptr<ChurnLog> quiet_log_;  // outlives quiet_client_: reactions may hold a pointer
+  std::unique_ptr<StreamClient> quiet_client_;
+  std::unique_ptr<QuietWriter> quiet_writer_;
   RoundsSummary ours_;
   double client_cpu_per_msg_ = NAN;
 };
