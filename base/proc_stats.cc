@@ -1,5 +1,6 @@
 #include "base/proc_stats.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -12,6 +13,8 @@
 #include "absl/strings/str_split.h"
 
 namespace dest::proc {
+
+void ReleaseFreeHeap() { malloc_trim(0); }
 namespace {
 
 std::string ReadProcFile(pid_t pid, const char* name) {
@@ -27,9 +30,9 @@ double StatField(std::string_view stat, int n) {
   const size_t close = stat.rfind(')');
   if (close == std::string_view::npos || close + 2 >= stat.size()) return 0;
   int i = 3;
-  for (absl::string_view f : absl::StrSplit(absl::string_view(stat.data() + close + 2,
-                                                              stat.size() - close - 2),
-                                            ' ', absl::SkipWhitespace())) {
+  for (absl::string_view f :
+       absl::StrSplit(absl::string_view(stat.data() + close + 2, stat.size() - close - 2), ' ',
+                      absl::SkipWhitespace())) {
     if (i++ != n) continue;
     double v = 0;
     return absl::SimpleAtod(f, &v) ? v : 0;

@@ -36,6 +36,12 @@ inline int64_t RssBytes(pid_t pid) { return StatusValue(pid, "VmRSS:") * 1024; }
 // Threads of the process.
 inline int Threads(pid_t pid) { return static_cast<int>(StatusValue(pid, "Threads:")); }
 
+// Gives the free pages of this process's heap back to the system (glibc malloc_trim). For after a
+// burst of temporary allocations, such as a Kubernetes list: without it the allocator keeps the
+// freed pages and the resident size stays at the burst's peak (kube_bench: 793 MiB instead of
+// 523 MiB after a relist of 130,000 objects). Costs a walk of the heap; call it rarely.
+void ReleaseFreeHeap();
+
 }  // namespace dest::proc
 
 #endif  // BASE_PROC_STATS_H_

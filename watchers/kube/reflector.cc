@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
+#include "base/proc_stats.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "watchers/decode/json_decoder.h"
@@ -59,6 +60,9 @@ void Reflector::Run() {
       if (r == Result::kOk) {
         need_list = false;
         ResetBackoff();
+        // A list's pages and their decoded objects were temporary: give their memory back, or the
+        // resident size keeps the peak of every relist.
+        proc::ReleaseFreeHeap();
       } else if (r == Result::kMissing) {
         served_ = false;
         Missing();
