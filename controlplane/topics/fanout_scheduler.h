@@ -48,7 +48,7 @@ class FanoutScheduler {
  public:
   // Streams offered per part: small enough that a topic queued behind a big fan-out waits a few
   // milliseconds, large enough that taking a part costs nothing next to its offers.
-  static constexpr size_t kDefaultPart = 256;
+  static constexpr size_t kDefaultPart = 64;
 
   explicit FanoutScheduler(size_t threads, size_t part = kDefaultPart);
   ~FanoutScheduler();  // Stop()

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-build-tsan}
 tests=(concurrency_stress_test profile_topic_test endpoint_topic_test manifests_source_test
-       kube_source_test)
+       kube_source_test fanout_scheduler_test)
 
 bash tests/tsan/build_absl.sh "$dir"
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
