@@ -137,8 +137,8 @@ class CountingTopic : public Topic<Versioned> {
   }
 
  protected:
-  std::shared_ptr<const Versioned> ComputeLocked(
-      const std::shared_ptr<const Versioned>& previous) override {
+  std::shared_ptr<const Versioned> ComputeLocked(const std::shared_ptr<const Versioned>& previous)
+      override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (previous != nullptr && previous->version == wanted_) return previous;
     return std::make_shared<Versioned>(Versioned{wanted_});
   }
