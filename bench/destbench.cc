@@ -9,16 +9,18 @@
 //      first/median/p99/last relevant stream, server CPU per 1,000 delivered messages;
 //   4. churn (`--churn-rate` > 0): R changes/s for `--duration`, change-to-last-stream p50/p99;
 //   5. head-of-line blocking (`--quiet-interval` > 0, default 100ms): while 3. and 4. run, one
-//      extra GetProfile stream (its own connection, not one of the N) watches a quiet Service
-//      that nothing else watches or changes; a thread rewrites that Service's churn file every
-//      interval and the stream's write -> message latency is reported, over all quiet changes and
-//      over those written while a hot change was in flight (its write -> its last stream);
+//      extra GetProfile stream (not one of the N: its client is a child destbench of its own,
+//      `--quiet-client`) watches a quiet Service that nothing else watches or changes; a thread
+//      rewrites that Service's churn file every interval and the stream's write -> message
+//      latency is reported, over all quiet changes and over those written while a hot change was
+//      in flight (its write -> its last stream);
 //   6. the baseline: the same number of GetProfile streams on an in-process naive server that
 //      serializes per write, the same profile pushed to all of them; our fan-out rate as a ratio.
-// Output: a table, then one JSON line with every figure. Every wait has a deadline; the child is
-// always killed at the end. Figures, not pass/fail: see docs/benchmarks.md.
+// Output: a table, then one JSON line with every figure. Every wait has a deadline; the children
+// are always killed at the end. Figures, not pass/fail: see docs/benchmarks.md.
 #include <signal.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +45,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -81,8 +85,13 @@ ABSL_FLAG(double, churn_rate, 0, "churn mode: changes per second (0: no churn mo
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "length of the churn mode");
 ABSL_FLAG(absl::Duration, quiet_interval, absl::Milliseconds(100),
           "head-of-line blocking: while the changes and the churn run, rewrite a quiet Service "
-          "(watched by one extra GetProfile stream on its own connection, touched by no change) "
-          "this often and report its write -> message latency (0: off)");
+          "(watched by one extra GetProfile stream whose client is a process of its own, touched "
+          "by no change) this often and report its write -> message latency (0: off)");
+ABSL_FLAG(std::string, quiet_client, "",
+          "internal: run as the quiet stream's client (a child of destbench) against HOST:PORT, "
+          "reporting on stderr");
+ABSL_FLAG(std::string, quiet_authority, "",
+          "internal: the authority the quiet stream watches (with --quiet-client)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120), "deadline of each phase");
 ABSL_FLAG(absl::Duration, settle, absl::Seconds(2),
           "pause before reading memory (after connecting, after the storm)");
@@ -435,6 +444,87 @@ void AddQuietFigures(Report& report, const std::string& prefix, const std::strin
              "ms", 1);
 }
 
+// What the quiet client says on its stderr, one line each (the rest of its stderr is errors).
+constexpr absl::string_view kQuietReady = "quiet_client: first message";
+// Then "<generation> <NowNs() of its arrival>", once per generation, in order.
+constexpr absl::string_view kQuietArrival = "quiet_client: g ";
+
+// "quiet_client: g <generation> <ns>" -> the generation and the time; false for other lines.
+bool ParseQuietArrival(absl::string_view line, uint32_t* generation, int64_t* ns) {
+  if (!absl::ConsumePrefix(&line, kQuietArrival)) return false;
+  std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], generation) &&
+         absl::SimpleAtoi(parts[1], ns);
+}
+
+// One line on stderr, flushed.
+void Say(absl::string_view line) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(stderr);
+}
+
+// Ends the quiet client with no destructors run: gRPC may still hold its stream.
+[[noreturn]] void EndQuietClient(int code) {
+  std::fflush(stderr);
+  ::_exit(code);
+}
+
+// The quiet stream's client, in a process of its own (`--quiet-client`, started by the Bench):
+// inside destbench its messages would queue behind the N streams' on the saturated gRPC threads,
+// as they do not at a proxy of its own. Opens the one GetProfile stream, says kQuietReady at its
+// first message, then one kQuietArrival line per generation reached (ChurnLog folds skipped ones
+// into the message that skips them), timestamped by NowNs() in the reaction: CLOCK_MONOTONIC,
+// system-wide, so the parent compares it with its own write times. Runs until SIGTERM/SIGINT/
+// SIGHUP (then closes the stream; exit 0 if it ended after cancel in time, else 1), or until the
+// stream ends first (exit 3); 2 when it cannot connect or gets no first message in time.
+[[noreturn]] void RunQuietClient(const std::string& target, const std::string& authority,
+                                 absl::Duration timeout) {
+  sigset_t stop;  // blocked before gRPC starts a thread, taken by sigtimedwait below
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  ChurnLog log(0, QuietWriter::kMaxGenerations);  // outlives the client: reactions hold it
+  StreamClient client(StreamClient::Options{target, 1});
+  if (!client.Connect(timeout)) {
+    Say(absl::StrCat("quiet_client: cannot connect to ", target));
+    EndQuietClient(2);
+  }
+  client.Add(StreamClient::Rpc::kGetProfile, authority, true, false);
+  client.SetChurn(&log);
+  client.StartAll();
+  if (!WaitUntil([&] { return client.WithFirstMessage() + client.Ended() > 0; }, timeout) ||
+      client.WithFirstMessage() == 0) {
+    Say(absl::StrCat("quiet_client: no first message (", client.FirstError(), ")"));
+    EndQuietClient(2);
+  }
+  Say(kQuietReady);
+  uint32_t reported = 0;
+  auto say_arrivals = [&] {
+    // Reached() counts a generation before it stores its time: the time comes next tick.
+    while (reported < log.count() && log.ReachedCount(reported + 1) > 0 &&
+           log.FirstNs(reported + 1) != std::numeric_limits<int64_t>::max()) {
+      ++reported;
+      Say(absl::StrCat(kQuietArrival, reported, " ", log.FirstNs(reported)));
+    }
+  };
+  const timespec tick = {0, 1000000};  // the times are taken in the reactions, not here
+  for (;;) {
+    const bool ended = client.Dropped() > 0;  // its last messages were logged before its end
+    say_arrivals();
+    if (ended) {
+      Say("quiet_client: the stream ended before it was closed");
+      EndQuietClient(3);
+    }
+    if (sigtimedwait(&stop, nullptr, &tick) > 0) break;
+  }
+  say_arrivals();
+  const bool closed = client.CloseAll(timeout);
+  Say(closed ? "quiet_client: closed" : "quiet_client: the stream did not end after cancel");
+  EndQuietClient(closed ? 0 : 1);
+}
+
 // One run: the phases in order, each adding its figures to the report.
 class Bench {
  public:
@@ -737,38 +827,47 @@ class Bench {
     report_.Add("churn_server_cpu_share", "server CPU share (cores busy)", cpu / seconds, "", 2);
   }
 
-  // Opens the quiet stream on a connection of its own, awaits its first message, and starts
-  // rewriting the quiet Service every --quiet-interval. After the storm and the memory figures,
-  // which it must not enter.
+  // Starts the quiet client (this binary again, with --quiet-client), awaits its first message,
+  // and starts rewriting the quiet Service every --quiet-interval. After the storm and the memory
+  // figures, which it must not enter.
   void StartQuiet() {
     if (config_.quiet_service < 0) return;
-    quiet_client_ = std::make_unique<StreamClient>(
-        StreamClient::Options{absl::StrCat("127.0.0.1:", grpc_port_), 1});
-    if (!quiet_client_->Connect(config_.timeout))
-      Fatal("cannot connect the quiet stream's channel");
-    quiet_log_ = std::make_unique<ChurnLog>(0, QuietWriter::kMaxGenerations);
-    quiet_client_->Add(StreamClient::Rpc::kGetProfile,
-                       BenchManifests::Authority(config_.quiet_service), true, false);
-    quiet_client_->SetChurn(quiet_log_.get());
-    quiet_client_->StartAll();
-    if (!WaitUntil([&] { return quiet_client_->WithFirstMessage() + quiet_client_->Ended() > 0; },
-                   config_.timeout) ||
-        quiet_client_->WithFirstMessage() == 0) {
-      Progress(absl::StrCat("the quiet stream got no first message (", quiet_client_->FirstError(),
-                            "); no quiet changes"));
+    const std::string authority = BenchManifests::Authority(config_.quiet_service);
+    // /proc/self/exe: this very binary, even if a rebuild has replaced the file since.
+    const std::vector<std::string> argv = {
+        "/proc/self/exe", absl::StrCat("--quiet_client=127.0.0.1:", grpc_port_),
+        absl::StrCat("--quiet_authority=", authority),
+        absl::StrCat("--timeout=", absl::FormatDuration(config_.timeout)),
+        absl::StrCat("--client_deadlock_detection=",
+                     absl::GetFlag(FLAGS_client_deadlock_detection) ? "true" : "false")};
+    ChildProcess::Options options;
+    options.discard_stdout = true;  // stdout is the report's; the client speaks on stderr
+    if (!quiet_client_.Start(argv, options)) Fatal("cannot start the quiet client");
+    // Returns early when the client exits (no first message, no connection).
+    if (!quiet_client_.WaitForLine({std::string(kQuietReady)}, config_.timeout)) {
+      Progress("the quiet stream got no first message; no quiet changes");
+      PrintQuietClientErrors();
       return;
     }
-    Progress(absl::StrFormat("quiet stream on %s, rewritten every %s",
-                             BenchManifests::Authority(config_.quiet_service),
-                             absl::FormatDuration(config_.quiet_interval)));
+    Progress(absl::StrFormat("quiet stream on %s (client pid %d), rewritten every %s", authority,
+                             quiet_client_.pid(), absl::FormatDuration(config_.quiet_interval)));
     quiet_writer_ =
         std::make_unique<QuietWriter>(&*manifests_, config_.quiet_service, config_.quiet_interval);
     quiet_writer_->Start();
   }
 
-  // Stops the quiet writer, awaits its last change at the quiet stream (to the deadline), closes
-  // the stream and reports write -> message: over all quiet changes, and over those written while
-  // a hot change was in flight.
+  // The quiet client's lines other than the expected ones (its errors), as progress.
+  void PrintQuietClientErrors() {
+    uint32_t generation = 0;
+    int64_t ns = 0;
+    for (const std::string& line : quiet_client_.Lines()) {
+      if (line != kQuietReady && !ParseQuietArrival(line, &generation, &ns)) Progress(line);
+    }
+  }
+
+  // Stops the quiet writer, awaits its last change at the quiet client (to the deadline), stops
+  // the client (SIGTERM: it closes the stream) and reports write -> message: over all quiet
+  // changes, and over those written while a hot change was in flight.
   void MeasureQuiet() {
     if (config_.quiet_service < 0) return;
     std::vector<int64_t> writes;
@@ -781,26 +880,42 @@ class Bench {
     }
     const uint32_t last = static_cast<uint32_t>(writes.size());
     if (last > 0) {
-      // A generation reached implies every earlier one (ChurnLog folds skipped generations in).
-      WaitUntil([&] { return quiet_log_->ReachedCount(last) > 0 || quiet_client_->Dropped() > 0; },
-                config_.timeout);
+      // The last generation written arrives as itself (only an earlier one can be skipped).
+      // Returns early when the client exits: its stream ended.
+      quiet_client_.WaitForLine({absl::StrCat(kQuietArrival, last, " ")}, config_.timeout);
     }
-    quiet_client_->SetChurn(nullptr);
+    const bool died = !quiet_client_.Running();
+    const int exit_code = quiet_client_.Stop(config_.timeout);
+    if (died || exit_code != 0) {
+      Progress(absl::StrCat("the quiet client ", died ? "exited" : "was stopped", " with code ",
+                            exit_code, died ? " before it was stopped" : ""));
+      PrintQuietClientErrors();
+    }
+    // Its arrivals, each generation in order; a skipped one counts as reached by the later.
+    ChurnLog arrivals(0, QuietWriter::kMaxGenerations);
+    uint32_t reached = 0;
+    for (const std::string& line : quiet_client_.Lines()) {
+      uint32_t generation = 0;
+      int64_t ns = 0;
+      if (!ParseQuietArrival(line, &generation, &ns) || generation <= reached) continue;
+      arrivals.Reached(reached, generation, ns);
+      reached = generation;
+    }
     hot_in_flight_.Seal();
     std::vector<double> all_ms, during_ms;
     size_t missing = 0, during_missing = 0;
     for (uint32_t g = 1; g <= last; ++g) {
       const bool during = hot_in_flight_.Contains(writes[g - 1]);
-      if (quiet_log_->ReachedCount(g) == 0) {
+      if (arrivals.ReachedCount(g) == 0) {
         ++missing;
         if (during) ++during_missing;
         continue;
       }
-      const double ms = Ms(quiet_log_->FirstNs(g) - writes[g - 1]);
+      const double ms = Ms(arrivals.FirstNs(g) - writes[g - 1]);
       all_ms.push_back(ms);
       if (during) during_ms.push_back(ms);
     }
-    const bool closed = quiet_client_->CloseAll(config_.timeout);
+    const bool closed = !died && exit_code == 0;
     Progress(absl::StrFormat("quiet: %u changes (%zu missing), %zu during a hot fan-out", last,
                              missing, during_ms.size() + during_missing));
 
@@ -814,6 +929,8 @@ class Bench {
     AddQuietFigures(report_, "quiet_during_fanout", "written while a hot change was in flight",
                     std::move(during_ms), during_missing);
     report_.Add("quiet_stream_closed_cleanly", "quiet stream ended after cancel", closed ? 1 : 0);
+    report_.Add("quiet_client_exit_code", "quiet client exit code (0: stopped, stream closed)",
+                exit_code);
   }
 
   // Closes our streams and stops the server (SIGTERM).
@@ -922,9 +1039,8 @@ class Bench {
   uint32_t generation_ = 0;
   std::vector<std::unique_ptr<Arrivals>> rounds_kept_;  // reactions may still hold a pointer
   std::unique_ptr<ChurnLog> churn_;
-  Intervals hot_in_flight_;              // from each hot write to its last stream (or the deadline)
-  std::unique_ptr<ChurnLog> quiet_log_;  // outlives quiet_client_: reactions may hold a pointer
-  std::unique_ptr<StreamClient> quiet_client_;
+  Intervals hot_in_flight_;    // from each hot write to its last stream (or the deadline)
+  ChildProcess quiet_client_;  // destbench --quiet-client: the quiet stream in its own process
   std::unique_ptr<QuietWriter> quiet_writer_;
   RoundsSummary ours_;
   double client_cpu_per_msg_ = NAN;
@@ -935,7 +1051,7 @@ int Run(int argc, char** argv) {
       "destbench: opens N Get/GetProfile streams against a destination server it starts, "
       "applies changes, and prints memory, latency and throughput figures.\n"
       "  destbench --streams=20000 [--connections=20] [--services=100] [--churn-rate=10]");
-  HandleInterrupts();
+  // Flag parsing starts no thread: HandleInterrupts() and RunQuietClient() still come first.
   std::vector<std::string> args = NormalizeFlagArgs(argc, argv);
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
@@ -944,6 +1060,10 @@ int Run(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_client_deadlock_detection)) {
     absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   }
+  if (const std::string target = absl::GetFlag(FLAGS_quiet_client); !target.empty()) {
+    RunQuietClient(target, absl::GetFlag(FLAGS_quiet_authority), absl::GetFlag(FLAGS_timeout));
+  }
+  HandleInterrupts();
   Bench(Config::FromFlags()).Run();
   return 0;
 }
