@@ -2,9 +2,9 @@
 
 #include <dirent.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,11 +16,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/log.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
-#include "base/log.h"
 #include "watchers/decode/object_decoder.h"
 
 namespace dest {
@@ -51,11 +51,11 @@ ReadResult ReadFile(const std::string& path, size_t max_bytes, std::string* out)
 
 // What one walk of the directory saw.
 struct WalkResult {
-  bool root_ok = false;                // the root could be listed
-  std::set<std::string> files;         // manifest files
-  std::set<std::string> dirs;          // directories read (to watch)
-  std::set<std::string> unreadable;    // directories that could not be listed
-  std::set<std::string> cycles;        // links to a directory already read (not followed)
+  bool root_ok = false;              // the root could be listed
+  std::set<std::string> files;       // manifest files
+  std::set<std::string> dirs;        // directories read (to watch)
+  std::set<std::string> unreadable;  // directories that could not be listed
+  std::set<std::string> cycles;      // links to a directory already read (not followed)
 };
 
 // Directories deeper than this below the root are not read.
@@ -325,8 +325,8 @@ void ManifestsSource::DropVanishedFilesLocked(const std::set<std::string>& paths
   }
 }
 
-std::optional<std::string> ManifestsSource::ReadChangedLocked(const std::string& path,
-                                                              FileState& f, bool& trouble) {
+std::optional<std::string> ManifestsSource::ReadChangedLocked(const std::string& path, FileState& f,
+                                                              bool& trouble) {
   std::string content;
   const ReadResult read = ReadFile(path, options_.max_file_bytes, &content);
   if (read == ReadResult::kUnreadable) {
@@ -444,12 +444,21 @@ void ManifestsSource::CountLocked(Problem problem) {
 
 void ManifestsSource::WatchLoop() {
   alignas(inotify_event) char buf[64 * 1024];
-  auto drain = [&]() {
+  // Reads every pending event. Returns whether there was any; *complete says whether the last one
+  // finished a write: a file renamed into place (also a ConfigMap's `..data` swap) or a manifest
+  // closed after writing. A temporary dot-file's close is not a finish (its rename follows).
+  auto drain = [&](bool* complete) {
     bool any = false;
     for (;;) {
       ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
       if (n <= 0) break;
       any = true;
+      for (ssize_t off = 0; off + static_cast<ssize_t>(sizeof(inotify_event)) <= n;) {
+        const auto* e = reinterpret_cast<const inotify_event*>(buf + off);
+        const bool hidden = e->len > 0 && e->name[0] == '.';
+        *complete = (e->mask & IN_MOVED_TO) != 0 || ((e->mask & IN_CLOSE_WRITE) != 0 && !hidden);
+        off += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+      }
     }
     return any;
   };
@@ -468,10 +477,13 @@ void ManifestsSource::WatchLoop() {
       Rescan();
       continue;
     }
-    if (!drain()) continue;
-    // Debounce: wait until the directory is quiet for `debounce`, at most `max_debounce`.
+    bool complete = false;
+    if (!drain(&complete)) continue;
+    // Debounce, unless the last event finished a write: wait until the directory is quiet for
+    // `debounce`, at most `max_debounce`. A finished write is read at once (a burst that goes on
+    // is read again when it ends).
     absl::Time deadline = absl::Now() + options_.max_debounce;
-    for (;;) {
+    while (!complete) {
       absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) break;
       int wait_ms =
@@ -479,7 +491,7 @@ void ManifestsSource::WatchLoop() {
       pollfd q[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       int n = ::poll(q, 2, wait_ms);
       if (n > 0 && q[1].revents != 0) return;
-      if (n <= 0 || !drain()) break;
+      if (n <= 0 || !drain(&complete)) break;
     }
     size_t changes = Rescan();
     Log(LogLevel::kDebug, "manifests rescanned", {{"changes", changes}});

@@ -52,7 +52,8 @@ class ManifestsSource : public Source {
   struct Options {
     std::string dir;
     // After a change is seen, wait this long for the directory to go quiet before re-reading, so
-    // an editor's write-rename sequence is read once. Bounded by max_debounce.
+    // a burst of partial writes is read once. Bounded by max_debounce. Not waited when the last
+    // event finished a write (a rename into place, a manifest closed after writing).
     absl::Duration debounce = absl::Milliseconds(5);
     absl::Duration max_debounce = absl::Milliseconds(100);
     // A larger manifest file is rejected (its previous objects stay in force).
@@ -95,19 +96,17 @@ class ManifestsSource : public Source {
   // Lists the directory (reporting what cannot be seen, watching what can); nullopt when the
   // directory itself is unavailable, which keeps every object.
   std::optional<std::set<std::string>> WalkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void TouchLocked(Touched& touched, const ObjectKey& key) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TouchLocked(Touched& touched, const ObjectKey& key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropObjectsLocked(Touched& touched, const std::string& path, FileState& f)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropVanishedFilesLocked(const std::set<std::string>& paths, Touched& touched)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The file's content when it is readable, within the size limit and new (not the content loaded
   // or the content last rejected); `trouble` is set when it could not be read.
-  std::optional<std::string> ReadChangedLocked(const std::string& path, FileState& f,
-                                               bool& trouble) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Reads, parses and takes in one file's objects; false when it could not be read.
-  bool LoadFileLocked(const std::string& path, Touched& touched)
+  std::optional<std::string> ReadChangedLocked(const std::string& path, FileState& f, bool& trouble)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads, parses and takes in one file's objects; false when it could not be read.
+  bool LoadFileLocked(const std::string& path, Touched& touched) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<ObjectEvent> EventsLocked(const Touched& touched) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

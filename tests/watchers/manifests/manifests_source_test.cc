@@ -3,14 +3,15 @@
 #include "watchers/manifests/manifests_source.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "base/log.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/support/log_capture.h"
 #include "tests/support/test_process.h"
-#include "base/log.h"
 
 namespace dest {
 namespace {
@@ -181,6 +182,36 @@ TEST_F(ManifestsSourceTest, WatchDeliversEditsAndMarksSynced) {
   std::filesystem::create_directory(dir_ + "/later");
   WriteFile(dir_ + "/later/c.yaml", ServiceYaml("c", "10.0.0.3"));
   ASSERT_TRUE(recorder_.WaitFor(1, absl::Seconds(10)));
+  EXPECT_EQ(recorder_.Take(), (Events{"add Service ns/c"}));
+  source.Stop();
+}
+
+// A write that is finished (renamed into place, or a manifest closed after writing) is read at
+// once; the debounce only holds writes still in progress. With a 3 s debounce, the old loop made
+// every change wait 3 s.
+TEST_F(ManifestsSourceTest, AFinishedWriteIsReadAtOnceAndAWriteInProgressWaits) {
+  ManifestsSource source(
+      {.dir = dir_, .debounce = absl::Seconds(3), .max_debounce = absl::Seconds(6)}, &store_,
+      &registry_);
+  ASSERT_TRUE(source.Start().ok());
+  // Renamed into place, as kubectl cp, destbench and most tools do.
+  WriteFile(dir_ + "/.a.yaml.tmp", ServiceYaml("a", "10.0.0.1"));
+  std::filesystem::rename(dir_ + "/.a.yaml.tmp", dir_ + "/a.yaml");
+  ASSERT_TRUE(recorder_.WaitFor(1, absl::Seconds(1))) << "a renamed file waited for the debounce";
+  EXPECT_EQ(recorder_.Take(), (Events{"add Service ns/a"}));
+  // Written in place and closed.
+  WriteFile(dir_ + "/b.yaml", ServiceYaml("b", "10.0.0.2"));
+  ASSERT_TRUE(recorder_.WaitFor(1, absl::Seconds(1))) << "a closed file waited for the debounce";
+  EXPECT_EQ(recorder_.Take(), (Events{"add Service ns/b"}));
+  // Still being written: not read until it is finished (or the directory is quiet).
+  {
+    std::ofstream partial(dir_ + "/c.yaml");
+    partial << ServiceYaml("c", "10.0.0.3");
+    partial.flush();
+    EXPECT_FALSE(recorder_.WaitFor(1, absl::Milliseconds(500))) << "read a file still open";
+    partial << "  - port: 81\n";
+  }
+  ASSERT_TRUE(recorder_.WaitFor(1, absl::Seconds(1)));
   EXPECT_EQ(recorder_.Take(), (Events{"add Service ns/c"}));
   source.Stop();
 }
