@@ -18,16 +18,17 @@ size_t FanoutScheduler::DefaultThreads() {
   return std::clamp<size_t>(cores, 1, 8);
 }
 
-void FanoutScheduler::Schedule(std::shared_ptr<FanoutJob> job) {
+void FanoutScheduler::Schedule(std::shared_ptr<FanoutJob> job, size_t streams) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
-  queue_.push_back(std::move(job));
+  (streams <= part_ ? small_ : queue_).push_back(std::move(job));
 }
 
 bool FanoutScheduler::WaitIdle(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  auto idle = [this]()
-                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.empty() && running_ == 0; };
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return small_.empty() && queue_.empty() && running_ == 0;
+  };
   return mu_.AwaitWithTimeout(absl::Condition(&idle), timeout);
 }
 
@@ -35,6 +36,7 @@ void FanoutScheduler::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    small_.clear();
     queue_.clear();
   }
   for (std::thread& t : threads_) {
@@ -52,19 +54,22 @@ void FanoutScheduler::Work() {
     std::shared_ptr<FanoutJob> job;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !small_.empty() || !queue_.empty();
+      };
       mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      auto& from = small_.empty() ? queue_ : small_;  // a topic that fits in one part goes first
+      job = std::move(from.front());
+      from.pop_front();
       ++running_;
     }
     bool more = false;
     std::function<void()> offers = job->TakePart(part_, &more);
     if (more) {
       // Back at the tail before offering: another thread can take the next part meanwhile, and
-      // every other queued topic gets its turn before this one's next part.
+      // every other queued topic gets its turn before this one's next part. (A job with more
+      // than one part left is never small.)
       absl::MutexLock lock(&mu_);
       if (!stopping_) queue_.push_back(job);
     }

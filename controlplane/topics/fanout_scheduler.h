@@ -4,8 +4,9 @@
 // from a FIFO queue one part at a time (at most `part` streams), put it back at the tail while
 // streams remain, and offer that part outside every lock. So:
 // - the thread that applied the store change only computes the snapshot and queues the topic;
-// - a change to a topic with few streams waits for at most one part of each topic ahead of it,
-//   never for a whole 100,000-stream fan-out (no head-of-line blocking);
+// - a change to a topic whose streams fit in one part is taken before any part of a bigger one,
+//   so it waits only for the parts being offered at that moment, never for a whole
+//   100,000-stream fan-out (no head-of-line blocking); big topics take turns part by part;
 // - parts of one big topic run on every scheduler thread at once;
 // - a topic changed again while it is queued is not queued twice: its remaining streams get the
 //   newest snapshot, and the pass restarts from where it is so the streams already served get it
@@ -46,17 +47,19 @@ class FanoutJob {
 
 class FanoutScheduler {
  public:
-  // Streams offered per part: small enough that a topic queued behind a big fan-out waits a few
-  // milliseconds, large enough that taking a part costs nothing next to its offers.
-  static constexpr size_t kDefaultPart = 64;
+  // Streams offered per part: small enough that a topic queued behind a big fan-out waits about a
+  // millisecond per thread, large enough that taking a part costs little next to its offers.
+  static constexpr size_t kDefaultPart = 16;
 
   explicit FanoutScheduler(size_t threads, size_t part = kDefaultPart);
   ~FanoutScheduler();  // Stop()
   FanoutScheduler(const FanoutScheduler&) = delete;
   FanoutScheduler& operator=(const FanoutScheduler&) = delete;
 
-  // Queues `job` at the tail. The job must not be queued already (Topic keeps track).
-  void Schedule(std::shared_ptr<FanoutJob> job) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues `job`, which has `streams` streams to offer: one that fits in one part goes to the
+  // queue served first, others to the tail of the main queue. The job must not be queued already
+  // (Topic keeps track).
+  void Schedule(std::shared_ptr<FanoutJob> job, size_t streams) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Waits until no job is queued or running, or the timeout passes; returns whether it is idle.
   bool WaitIdle(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
@@ -80,6 +83,7 @@ class FanoutScheduler {
 
   const size_t part_;
   absl::Mutex mu_;
+  std::deque<std::shared_ptr<FanoutJob>> small_ ABSL_GUARDED_BY(mu_);  // served first
   std::deque<std::shared_ptr<FanoutJob>> queue_ ABSL_GUARDED_BY(mu_);
   size_t running_ ABSL_GUARDED_BY(mu_) = 0;  // parts being offered now
   uint64_t parts_run_ ABSL_GUARDED_BY(mu_) = 0;

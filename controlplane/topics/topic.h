@@ -92,7 +92,7 @@ class Topic : public FanoutJob, public std::enable_shared_from_this<Topic<Snapsh
         }
       }
     }
-    if (schedule && scheduler != nullptr) scheduler->Schedule(std::move(self));
+    if (schedule && scheduler != nullptr) scheduler->Schedule(std::move(self), subscribers);
     for (const auto& sink : targets) sink->OfferChange(next, changed_at);
     return subscribers;
   }
