@@ -60,9 +60,9 @@ void Reflector::Run() {
       if (r == Result::kOk) {
         need_list = false;
         ResetBackoff();
-        // A list's pages and their decoded objects were temporary: give their memory back, or the
-        // resident size keeps the peak of every relist.
-        proc::ReleaseFreeHeap();
+        // A big list's pages and decoded objects were temporary: give their memory back, or the
+        // resident size keeps the peak of every relist (small lists are not worth a heap walk).
+        if (last_list_objects_ >= kReleaseHeapAfterObjects) proc::ReleaseFreeHeap();
       } else if (r == Result::kMissing) {
         served_ = false;
         Missing();
@@ -277,6 +277,7 @@ Reflector::Result Reflector::List() {
     }
   } while (!cont.empty());
   ApplyList(items);
+  last_list_objects_ = items.size();
   shared_.store->MarkSynced(spec_.kind);
   rv_ = list_rv;
   Log(LogLevel::kInfo, "listed",

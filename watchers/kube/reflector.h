@@ -123,6 +123,9 @@ class Reflector {
   std::string kind_name_;
   std::string version_;  // discovered
   std::string rv_;
+  // A list at least this long (a few MB of JSON) gives the allocator's free pages back after it.
+  static constexpr size_t kReleaseHeapAfterObjects = 5000;
+  size_t last_list_objects_ = 0;  // of the last complete list
   bool served_ = true;
   bool reported_missing_ = false;
   bool reported_wrong_kind_ = false;
