@@ -23,6 +23,25 @@
 
 namespace dest {
 
+// The annotations the service reads, on any object. The decoders keep only these in
+// ObjectMeta::annotations: the others (kubectl's last-applied-configuration alone is often several
+// KB) would cost memory on every object held and change nothing a proxy sees.
+namespace annotation {
+inline constexpr char kOpaquePorts[] = "config.linkerd.io/opaque-ports";
+inline constexpr char kSkipInboundPorts[] = "config.linkerd.io/skip-inbound-ports";
+inline constexpr char kIdentityMode[] = "linkerd.io/identity-mode";
+inline constexpr char kRemoteSvcFqName[] = "mirror.linkerd.io/remote-svc-fq-name";
+inline constexpr char kRemoteGatewayIdentity[] = "mirror.linkerd.io/remote-gateway-identity";
+inline constexpr std::string_view kRead[] = {kOpaquePorts, kSkipInboundPorts, kIdentityMode,
+                                             kRemoteSvcFqName, kRemoteGatewayIdentity};
+inline bool IsRead(std::string_view key) {
+  for (std::string_view k : kRead) {
+    if (k == key) return true;
+  }
+  return false;
+}
+}  // namespace annotation
+
 struct OwnerReference {
   std::string api_version;
   std::string kind;
@@ -39,7 +58,7 @@ struct ObjectMeta {
   std::string creation_timestamp;  // RFC 3339 as written; compares lexicographically
   bool deleting = false;           // metadata.deletionTimestamp is set
   std::map<std::string, std::string> labels;
-  std::map<std::string, std::string> annotations;
+  std::map<std::string, std::string> annotations;  // only those in annotation::kRead
   std::vector<OwnerReference> owner_references;
   bool operator==(const ObjectMeta&) const = default;
 };
@@ -64,7 +83,7 @@ struct ServicePort {
 struct Service {
   static constexpr Kind kKind = Kind::kService;
   ObjectMeta meta;
-  std::string type = "ClusterIP";  // ClusterIP, NodePort, LoadBalancer, ExternalName
+  std::string type = "ClusterIP";        // ClusterIP, NodePort, LoadBalancer, ExternalName
   std::vector<std::string> cluster_ips;  // clusterIPs, or [clusterIP]; "None" dropped
   std::string external_name;
   std::vector<ServicePort> ports;
@@ -100,7 +119,7 @@ struct SliceEndpoint {
 struct EndpointSlice {
   static constexpr Kind kKind = Kind::kEndpointSlice;
   ObjectMeta meta;
-  std::string service_name;  // label kubernetes.io/service-name
+  std::string service_name;           // label kubernetes.io/service-name
   std::string address_type = "IPv4";  // IPv4, IPv6, FQDN
   std::vector<EndpointPort> ports;
   std::vector<SliceEndpoint> endpoints;
@@ -296,12 +315,11 @@ struct Server {
 };
 
 // One object of any watched kind.
-using AnyObject =
-    std::variant<std::shared_ptr<const Service>, std::shared_ptr<const EndpointSlice>,
-                 std::shared_ptr<const Endpoints>, std::shared_ptr<const Pod>,
-                 std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
-                 std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
-                 std::shared_ptr<const TrafficSplit>, std::shared_ptr<const Server>>;
+using AnyObject = std::variant<std::shared_ptr<const Service>, std::shared_ptr<const EndpointSlice>,
+                               std::shared_ptr<const Endpoints>, std::shared_ptr<const Pod>,
+                               std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
+                               std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
+                               std::shared_ptr<const TrafficSplit>, std::shared_ptr<const Server>>;
 
 // The object type of a kind, and the kind of an object type.
 template <Kind K>

@@ -128,11 +128,10 @@ pb::WeightedAddr MakeWeightedAddr(const Store& store, const std::string& ip, uin
   bool meshed = cp != pod->meta.labels.end() && cp->second == options.controller_namespace;
   if (!meshed) return wa;
   auto by_name = [pod](absl::string_view n) { return ContainerPortByName(*pod, n); };
-  PortSet skipped =
-      PortSet::Parse(Annotation(pod->meta, "config.linkerd.io/skip-inbound-ports"), by_name);
+  PortSet skipped = PortSet::Parse(Annotation(pod->meta, annotation::kSkipInboundPorts), by_name);
   if (skipped.Contains(port)) return wa;
 
-  std::string mode = Annotation(pod->meta, "linkerd.io/identity-mode");
+  std::string mode = Annotation(pod->meta, annotation::kIdentityMode);
   if (options.enable_identity && (mode.empty() || mode == "default")) {
     std::string sa = pod->service_account_name.empty() ? "default" : pod->service_account_name;
     std::string id = absl::StrCat(sa, ".", pod->meta.ns, ".serviceaccount.identity.",
@@ -157,9 +156,9 @@ struct Mirror {
 };
 
 std::optional<Mirror> MirrorOf(const ObjectMeta& meta) {
-  auto fq = meta.annotations.find("mirror.linkerd.io/remote-svc-fq-name");
+  auto fq = meta.annotations.find(annotation::kRemoteSvcFqName);
   if (fq == meta.annotations.end() || fq->second.empty()) return std::nullopt;
-  auto id = meta.annotations.find("mirror.linkerd.io/remote-gateway-identity");
+  auto id = meta.annotations.find(annotation::kRemoteGatewayIdentity);
   return Mirror{fq->second, id == meta.annotations.end() ? "" : id->second};
 }
 
@@ -275,7 +274,7 @@ bool ServerSelects(const Server& server, const Pod& pod, uint32_t port) {
 
 bool IsOpaquePort(const Store& store, const Pod& pod, uint32_t port,
                   const TranslatorOptions& options, std::string* source) {
-  auto ann = pod.meta.annotations.find("config.linkerd.io/opaque-ports");
+  auto ann = pod.meta.annotations.find(annotation::kOpaquePorts);
   const bool by_pod = ann == pod.meta.annotations.end()
                           ? options.default_opaque_ports.Contains(port)
                           : PortSet::Parse(ann->second, [&pod](absl::string_view n) {

@@ -304,7 +304,7 @@ namespace {
 // opaque_protocol: the Service's opaque-ports annotation, or the default list.
 bool OpaqueProtocol(const ProfileInputs& in, const TranslatorOptions& options,
                     ProfileNotes* notes) {
-  auto ann = in.service ? in.service->meta.annotations.find("config.linkerd.io/opaque-ports")
+  auto ann = in.service ? in.service->meta.annotations.find(annotation::kOpaquePorts)
                         : std::map<std::string, std::string>::const_iterator();
   if (!in.service || ann == in.service->meta.annotations.end()) {
     if (notes) {

@@ -251,9 +251,11 @@ class Decoder {
     if (auto v = Find(obj, key)) ReadDouble(*v, path.Field(key), out);
   }
 
-  // A map of strings (labels, annotations); scalar values of any type are kept as written.
+  // A map of strings (labels, annotations); scalar values of any type are kept as written. Every
+  // entry is checked; only those `keep` accepts (all when null) are stored.
   void StringMap(const N& obj, std::string_view key, const Path& path,
-                 std::map<std::string, std::string>& out) {
+                 std::map<std::string, std::string>& out,
+                 bool (*keep)(std::string_view) = nullptr) {
     auto v = Find(obj, key);
     if (!v) return;
     const Path p = path.Field(key);
@@ -267,7 +269,12 @@ class Decoder {
         Fail(value, p, "invalid UTF-8 in a key");
         return false;
       }
-      ReadString(value, p.Field(*name), out[std::string(*name)]);
+      if (keep != nullptr && !keep(*name)) {
+        std::string ignored;
+        ReadString(value, p.Field(*name), ignored);
+      } else {
+        ReadString(value, p.Field(*name), out[std::string(*name)]);
+      }
       return ok();
     });
   }
@@ -348,7 +355,7 @@ void DecodeMeta(Decoder<N>& d, const N& obj, const Path& root, bool namespaced, 
   d.String(*m, "creationTimestamp", mp, meta.creation_timestamp);
   meta.deleting = Decoder<N>::Find(*m, "deletionTimestamp").has_value();
   d.StringMap(*m, "labels", mp, meta.labels);
-  d.StringMap(*m, "annotations", mp, meta.annotations);
+  d.StringMap(*m, "annotations", mp, meta.annotations, &annotation::IsRead);
   d.List(*m, "ownerReferences", mp, meta.owner_references,
          [&d](const N& v, const Path& p, OwnerReference& o) { DecodeOwnerReference(d, v, p, o); });
 }
@@ -723,10 +730,9 @@ void DecodeLabelSelector(Decoder<N>& d, const N& v, const Path& p, LabelSelector
            if (!d.ExpectMap(e, ep)) return;
            d.String(e, "key", ep, r.key);
            d.String(e, "operator", ep, r.op);
-           d.List(e, "values", ep, r.values,
-                  [&d](const N& s, const Path& sp, std::string& value) {
-                    d.ReadString(s, sp, value);
-                  });
+           d.List(e, "values", ep, r.values, [&d](const N& s, const Path& sp, std::string& value) {
+             d.ReadString(s, sp, value);
+           });
          });
 }
 
@@ -791,8 +797,8 @@ auto DecodeKind(std::type_identity<Pod>, Decoder<N>& d, const N& obj, const Path
   return DecodePod(d, obj, root);
 }
 template <DecodeNode N>
-auto DecodeKind(std::type_identity<ServiceProfile>, Decoder<N>& d, const N& obj,
-                const Path& root, std::string_view api_version) {
+auto DecodeKind(std::type_identity<ServiceProfile>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view api_version) {
   return DecodeServiceProfile(d, obj, root, api_version);
 }
 template <DecodeNode N>
@@ -806,9 +812,9 @@ auto DecodeKind(std::type_identity<Server>, Decoder<N>& d, const N& obj, const P
   return DecodeServer(d, obj, root, api_version);
 }
 template <typename T, DecodeNode N>
-  requires(InfoOf(KindFor<T>).metadata_only)
-auto DecodeKind(std::type_identity<T>, Decoder<N>& d, const N& obj, const Path& root,
-                std::string_view) {
+requires(InfoOf(KindFor<T>).metadata_only) auto DecodeKind(std::type_identity<T>, Decoder<N>& d,
+                                                           const N& obj, const Path& root,
+                                                           std::string_view) {
   return DecodeMetaOnly<T>(d, obj, root, InfoOf(KindFor<T>).namespaced);
 }
 
@@ -864,8 +870,8 @@ std::optional<AnyObject> DecodeOne(Decoder<N>& d, const N& obj, const Path& root
     skipped = absl::StrCat(api_version, "/", kind);
     return std::nullopt;
   }
-  AnyObject out = DecodeByKind(*watched, d, obj, root, api_version,
-                                 std::make_index_sequence<kNumKinds>());
+  AnyObject out =
+      DecodeByKind(*watched, d, obj, root, api_version, std::make_index_sequence<kNumKinds>());
   if (!d.ok()) return std::nullopt;
   return out;
 }

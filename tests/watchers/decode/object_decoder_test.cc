@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -118,8 +119,8 @@ spec:
   EXPECT_EQ(svc->meta.creation_timestamp, "2024-01-02T03:04:05Z");
   EXPECT_FALSE(svc->meta.deleting);
   EXPECT_THAT(svc->meta.labels, ElementsAre(Pair("app", "web")));
-  EXPECT_THAT(svc->meta.annotations,
-              ElementsAre(Pair("config.linkerd.io/opaque-ports", "3306"), Pair("note", "text")));
+  // Only the annotations the service reads are kept ("note" is checked, then dropped).
+  EXPECT_THAT(svc->meta.annotations, ElementsAre(Pair("config.linkerd.io/opaque-ports", "3306")));
   EXPECT_EQ(svc->type, "LoadBalancer");
   EXPECT_THAT(svc->cluster_ips, ElementsAre("10.0.0.1", "fd00::1"));
   ASSERT_EQ(svc->ports.size(), 3u);
@@ -170,11 +171,37 @@ spec: {type: ExternalName, externalName: example.com, clusterIPs: ["None"]}
   EXPECT_THAT(external->cluster_ips, IsEmpty());
 }
 
+TEST(ObjectDecoderTest, KeepsOnlyTheAnnotationsTheServiceReads) {
+  auto pod = ParseOne<Pod>(R"(
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-0
+  namespace: shop
+  annotations:
+    config.linkerd.io/opaque-ports: "3306"
+    config.linkerd.io/skip-inbound-ports: "4190"
+    linkerd.io/identity-mode: default
+    mirror.linkerd.io/remote-svc-fq-name: web.shop.svc.cluster.local
+    mirror.linkerd.io/remote-gateway-identity: gw.linkerd.serviceaccount.identity.linkerd.cluster.local
+    linkerd.io/proxy-version: stable-2.14.10
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"v1","kind":"Pod","metadata":{}}'
+spec: {containers: [{name: app}]}
+)");
+  ASSERT_NE(pod, nullptr);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : pod->meta.annotations) keys.push_back(k);
+  std::vector<std::string> want(std::begin(annotation::kRead), std::end(annotation::kRead));
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(keys, want);
+}
+
 TEST(ObjectDecoderTest, ServiceFromJson) {
   auto svc = ParseOne<Service>(R"({
   "apiVersion": "v1",
   "kind": "Service",
-  "metadata": {"name": "web", "namespace": "shop", "annotations": {"a": "b"}},
+  "metadata": {"name": "web", "namespace": "shop",
+               "annotations": {"a": "b", "mirror.linkerd.io/remote-svc-fq-name": "web.shop.svc.east"}},
   "spec": {
     "clusterIP": "10.0.0.1",
     "ports": [{"name": "http", "port": 80, "targetPort": "http"}, {"port": 81, "targetPort": 9091}]
@@ -182,7 +209,8 @@ TEST(ObjectDecoderTest, ServiceFromJson) {
 })");
   EXPECT_EQ(svc->meta.name, "web");
   EXPECT_EQ(svc->meta.ns, "shop");
-  EXPECT_THAT(svc->meta.annotations, ElementsAre(Pair("a", "b")));
+  EXPECT_THAT(svc->meta.annotations,
+              ElementsAre(Pair("mirror.linkerd.io/remote-svc-fq-name", "web.shop.svc.east")));
   EXPECT_THAT(svc->cluster_ips, ElementsAre("10.0.0.1"));
   ASSERT_EQ(svc->ports.size(), 2u);
   EXPECT_FALSE(svc->ports[0].target_port.is_int);
