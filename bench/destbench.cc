@@ -56,6 +56,7 @@
 #include "base/proc_stats.h"
 #include "bench/baseline_server.h"
 #include "bench/bench_manifests.h"
+#include "bench/bench_process.h"
 #include "bench/report.h"
 #include "bench/stream_client.h"
 #include "destination.pb.h"
@@ -137,13 +138,6 @@ void Progress(const std::string& what) {
   std::fflush(stderr);
 }
 
-std::string DefaultServerPath() {
-  std::error_code ec;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "destination";
-  return (self.parent_path() / "destination").string();
-}
-
 // Raises RLIMIT_NOFILE to its hard limit; returns the new soft limit.
 uint64_t RaiseOpenFileLimit() {
   rlimit lim{};
@@ -156,31 +150,7 @@ uint64_t RaiseOpenFileLimit() {
   return lim.rlim_cur;
 }
 
-// Blocks SIGINT, SIGTERM and SIGHUP in every thread (call before any thread starts) and ends the
-// run cleanly on them from a dedicated thread.
-void HandleInterrupts() {
-  static sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread([] {
-    int sig = 0;
-    while (sigwait(&signals, &sig) != 0) {
-    }
-    CleanUp();
-    std::fprintf(stderr, "destbench: interrupted (signal %d); server killed\n", sig);
-    ::_exit(128 + sig);
-  }).detach();
-}
-
 double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
-
-std::vector<std::string> SplitList(const std::string& s) {
-  if (s.empty()) return {};
-  return absl::StrSplit(s, ',');
-}
 
 // Stream i of n gets kind "yes" for an evenly spread `fraction` of the indexes.
 bool Spread(int i, double fraction) {
@@ -1063,7 +1033,7 @@ int Run(int argc, char** argv) {
   if (const std::string target = absl::GetFlag(FLAGS_quiet_client); !target.empty()) {
     RunQuietClient(target, absl::GetFlag(FLAGS_quiet_authority), absl::GetFlag(FLAGS_timeout));
   }
-  HandleInterrupts();
+  HandleInterrupts("destbench", &CleanUp);
   Bench(Config::FromFlags()).Run();
   return 0;
 }

@@ -45,6 +45,7 @@
 #include "base/flag_args.h"
 #include "base/proc_stats.h"
 #include "bench/arrivals.h"
+#include "bench/bench_process.h"
 #include "bench/kube_objects.h"
 #include "bench/report.h"
 #include "bench/stream_client.h"
@@ -108,37 +109,6 @@ void CleanUp() {
 void Progress(const std::string& what) {
   std::fprintf(stderr, "kube_bench: %s\n", what.c_str());
   std::fflush(stderr);
-}
-
-// Blocks SIGINT, SIGTERM and SIGHUP in every thread (call before any thread starts) and ends the
-// run from a dedicated thread, killing the server.
-void HandleInterrupts() {
-  static sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread([] {
-    int sig = 0;
-    while (sigwait(&signals, &sig) != 0) {
-    }
-    CleanUp();
-    std::fprintf(stderr, "kube_bench: interrupted (signal %d); server killed\n", sig);
-    ::_exit(128 + sig);
-  }).detach();
-}
-
-std::string DefaultServerPath() {
-  std::error_code ec;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "destination";
-  return (self.parent_path() / "destination").string();
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  if (s.empty()) return {};
-  return absl::StrSplit(s, ',');
 }
 
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
@@ -739,7 +709,7 @@ int Run(int argc, char** argv) {
       "memory to ready, CPU per watch event, and a relist after 410 Gone.\n"
       "  kube_bench [--pods=100000] [--services=10000] [--watch-events=10000] [--streams=1000] "
       "[--destination=build/bin/destination]");
-  HandleInterrupts();
+  HandleInterrupts("kube_bench", &CleanUp);
   std::vector<std::string> args = NormalizeFlagArgs(argc, argv);
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
