@@ -4,8 +4,8 @@
 // (decode/object_decoder_rules.h), the store's typing and per-kind metrics (store/), the
 // Kubernetes reflectors and `destination -print-watched-resources` (kube/, and through it the Helm
 // chart's RBAC check), the readiness list (each source's Kinds()), and the tests' fake API server
-// routes (tests/support/kube_fixtures.cc). objects.h checks with static_asserts that its object variant
-// lists one type per row, in the table's order. Adding a kind: docs/architecture.md.
+// routes (tests/support/kube_fixtures.cc). objects.h checks with static_asserts that its object
+// variant lists one type per row, in the table's order. Adding a kind: docs/architecture.md.
 #ifndef WATCHERS_KINDS_H_
 #define WATCHERS_KINDS_H_
 
@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace dest {
@@ -29,6 +30,9 @@ enum class Kind : uint8_t {
   kServiceProfile,
   kTrafficSplit,
   kServer,
+  kGatewayHTTPRoute,
+  kPolicyHTTPRoute,
+  kReferenceGrant,
 };
 
 // Which endpoint source a kind belongs to: with -enable-endpoint-slices the Kubernetes source
@@ -57,21 +61,91 @@ struct KindInfo {
 
 inline constexpr KindInfo kKinds[] = {
     {Kind::kService, "Service", "", "services", {"v1"}, true, false, false, EndpointMode::kAny},
-    {Kind::kEndpointSlice, "EndpointSlice", "discovery.k8s.io", "endpointslices", {"v1"}, true,
-     false, false, EndpointMode::kSlicesOnly},
-    {Kind::kEndpoints, "Endpoints", "", "endpoints", {"v1"}, true, false, false,
+    {Kind::kEndpointSlice,
+     "EndpointSlice",
+     "discovery.k8s.io",
+     "endpointslices",
+     {"v1"},
+     true,
+     false,
+     false,
+     EndpointMode::kSlicesOnly},
+    {Kind::kEndpoints,
+     "Endpoints",
+     "",
+     "endpoints",
+     {"v1"},
+     true,
+     false,
+     false,
      EndpointMode::kEndpointsOnly},
     {Kind::kPod, "Pod", "", "pods", {"v1"}, true, false, false, EndpointMode::kAny},
-    {Kind::kReplicaSet, "ReplicaSet", "apps", "replicasets", {"v1"}, true, true, false,
+    {Kind::kReplicaSet,
+     "ReplicaSet",
+     "apps",
+     "replicasets",
+     {"v1"},
+     true,
+     true,
+     false,
      EndpointMode::kAny},
     {Kind::kJob, "Job", "batch", "jobs", {"v1"}, true, true, false, EndpointMode::kAny},
     {Kind::kNode, "Node", "", "nodes", {"v1"}, false, true, false, EndpointMode::kAny},
-    {Kind::kServiceProfile, "ServiceProfile", "linkerd.io", "serviceprofiles", {"v1alpha2"}, true,
-     false, true, EndpointMode::kAny},
-    {Kind::kTrafficSplit, "TrafficSplit", "split.smi-spec.io", "trafficsplits",
-     {"v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"}, true, false, true, EndpointMode::kAny},
-    {Kind::kServer, "Server", "policy.linkerd.io", "servers", {"v1beta3", "v1beta2", "v1beta1"},
-     true, false, true, EndpointMode::kAny},
+    {Kind::kServiceProfile,
+     "ServiceProfile",
+     "linkerd.io",
+     "serviceprofiles",
+     {"v1alpha2"},
+     true,
+     false,
+     true,
+     EndpointMode::kAny},
+    {Kind::kTrafficSplit,
+     "TrafficSplit",
+     "split.smi-spec.io",
+     "trafficsplits",
+     {"v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"},
+     true,
+     false,
+     true,
+     EndpointMode::kAny},
+    {Kind::kServer,
+     "Server",
+     "policy.linkerd.io",
+     "servers",
+     {"v1beta3", "v1beta2", "v1beta1"},
+     true,
+     false,
+     true,
+     EndpointMode::kAny},
+    // The Gateway API's HTTPRoute and Linkerd's copy of it: one kind name in two groups.
+    {Kind::kGatewayHTTPRoute,
+     "HTTPRoute",
+     "gateway.networking.k8s.io",
+     "httproutes",
+     {"v1", "v1beta1"},
+     true,
+     false,
+     true,
+     EndpointMode::kAny},
+    {Kind::kPolicyHTTPRoute,
+     "HTTPRoute",
+     "policy.linkerd.io",
+     "httproutes",
+     {"v1beta3", "v1beta2", "v1beta1"},
+     true,
+     false,
+     true,
+     EndpointMode::kAny},
+    {Kind::kReferenceGrant,
+     "ReferenceGrant",
+     "gateway.networking.k8s.io",
+     "referencegrants",
+     {"v1", "v1beta1", "v1alpha2"},
+     true,
+     false,
+     true,
+     EndpointMode::kAny},
 };
 inline constexpr int kNumKinds = static_cast<int>(std::size(kKinds));
 
@@ -79,6 +153,29 @@ constexpr const KindInfo& InfoOf(Kind kind) { return kKinds[static_cast<size_t>(
 
 // "Service", "EndpointSlice", ... as in the `kind` field.
 constexpr const char* KindName(Kind kind) { return InfoOf(kind).name.data(); }
+
+// The API group of an apiVersion: "apps" for "apps/v1", "" (core) for "v1".
+constexpr std::string_view GroupOf(std::string_view api_version) {
+  const size_t slash = api_version.find('/');
+  return slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+}
+
+// Whether another row has the same kind name (HTTPRoute in two groups).
+constexpr bool NameIsShared(Kind kind) {
+  for (const KindInfo& k : kKinds) {
+    if (k.kind != kind && k.name == InfoOf(kind).name) return true;
+  }
+  return false;
+}
+
+// The `kind` label of per-kind metrics and log fields: the kind name ("Service"), qualified by
+// its group when another group has a kind of the same name ("HTTPRoute.policy.linkerd.io"), so
+// that no two kinds share a time series.
+inline std::string KindLabel(Kind kind) {
+  const KindInfo& info = InfoOf(kind);
+  if (!NameIsShared(kind)) return std::string(info.name);
+  return std::string(info.name) + "." + std::string(info.group);
+}
 
 // Whether the Kubernetes source watches `kind` with or without -enable-endpoint-slices.
 constexpr bool WatchedWith(const KindInfo& info, bool endpoint_slices) {

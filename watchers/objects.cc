@@ -1,5 +1,6 @@
 #include "watchers/objects.h"
 
+#include <type_traits>
 #include <variant>
 
 namespace dest {
@@ -23,6 +24,19 @@ std::optional<ServiceRef> PodRefOf(const std::optional<ObjectReference>& ref,
 
 const ObjectMeta& MetaOf(const AnyObject& o) {
   return std::visit([](const auto& ptr) -> const ObjectMeta& { return ptr->meta; }, o);
+}
+
+const HTTPRoute* RouteOf(const AnyObject& o) {
+  return std::visit(
+      [](const auto& ptr) -> const HTTPRoute* {
+        if constexpr (std::is_base_of_v<HTTPRoute,
+                                        typename std::decay_t<decltype(ptr)>::element_type>) {
+          return ptr.get();
+        } else {
+          return nullptr;
+        }
+      },
+      o);
 }
 
 }  // namespace dest

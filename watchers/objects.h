@@ -314,12 +314,99 @@ struct Server {
   bool operator==(const Server&) const = default;
 };
 
+// An HTTPRoute (Gateway API, or Linkerd's policy.linkerd.io copy of it), of which the service
+// reads what decides whether it can become dst_overrides (behaviour.md 3.2): its Service parents,
+// and per rule the matches, filters and backends. Defaults are the API's, applied by the decoder
+// where the API server would (a manifest file has no API server). Validation and translation
+// happen in controlplane/, so a route that cannot be applied is still visible to operators.
+struct RouteParentRef {
+  std::string group = "gateway.networking.k8s.io";  // a Service parent says "" or "core"
+  std::string kind = "Gateway";
+  std::string ns;  // empty: the route's namespace
+  std::string name;
+  std::optional<int32_t> port;
+  std::string section_name;  // a Service port's name, when set
+  bool operator==(const RouteParentRef&) const = default;
+};
+
+struct RouteMatchSpec {
+  std::string path_type = "PathPrefix";  // path.type; the default match is PathPrefix "/"
+  std::string path_value = "/";          // path.value
+  size_t headers = 0;                    // headers[] entries
+  size_t query_params = 0;               // queryParams[] entries
+  std::string method;                    // empty: any
+  bool operator==(const RouteMatchSpec&) const = default;
+};
+
+struct RouteBackendRef {
+  std::string group;  // "" or "core" for a Service
+  std::string kind = "Service";
+  std::string ns;  // empty: the route's namespace
+  std::string name;
+  std::optional<int32_t> port;
+  int64_t weight = 1;
+  size_t filters = 0;  // filters[] entries on this backend
+  bool operator==(const RouteBackendRef&) const = default;
+};
+
+struct RouteRuleSpec {
+  std::vector<RouteMatchSpec> matches;  // empty: the default match
+  size_t filters = 0;                   // filters[] entries
+  std::vector<RouteBackendRef> backend_refs;
+  // The other fields the rule sets (timeouts, retry, sessionPersistence...), by name: none of
+  // them can be expressed as weights, and none may be dropped silently.
+  std::vector<std::string> other_fields;
+  bool operator==(const RouteRuleSpec&) const = default;
+};
+
+// The fields both HTTPRoute kinds share; the store and the translator read routes through it.
+struct HTTPRoute {
+  ObjectMeta meta;
+  std::string api_version;  // gateway.networking.k8s.io/v1, policy.linkerd.io/v1beta3, ...
+  std::vector<RouteParentRef> parent_refs;
+  std::vector<RouteRuleSpec> rules;
+  bool operator==(const HTTPRoute&) const = default;
+};
+struct GatewayHTTPRoute : HTTPRoute {
+  static constexpr Kind kKind = Kind::kGatewayHTTPRoute;
+  bool operator==(const GatewayHTTPRoute&) const = default;
+};
+struct PolicyHTTPRoute : HTTPRoute {
+  static constexpr Kind kKind = Kind::kPolicyHTTPRoute;
+  bool operator==(const PolicyHTTPRoute&) const = default;
+};
+
+// A Gateway API ReferenceGrant: lets objects of the `from` kinds in other namespaces refer to the
+// `to` objects in the grant's namespace (here: an HTTPRoute's backendRefs to a Service).
+struct GrantFrom {
+  std::string group;
+  std::string kind;
+  std::string ns;
+  bool operator==(const GrantFrom&) const = default;
+};
+struct GrantTo {
+  std::string group;  // "" for core
+  std::string kind;
+  std::string name;  // empty: every object of the kind
+  bool operator==(const GrantTo&) const = default;
+};
+struct ReferenceGrant {
+  static constexpr Kind kKind = Kind::kReferenceGrant;
+  ObjectMeta meta;
+  std::vector<GrantFrom> from;
+  std::vector<GrantTo> to;
+  bool operator==(const ReferenceGrant&) const = default;
+};
+
 // One object of any watched kind.
-using AnyObject = std::variant<std::shared_ptr<const Service>, std::shared_ptr<const EndpointSlice>,
-                               std::shared_ptr<const Endpoints>, std::shared_ptr<const Pod>,
-                               std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
-                               std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
-                               std::shared_ptr<const TrafficSplit>, std::shared_ptr<const Server>>;
+using AnyObject =
+    std::variant<std::shared_ptr<const Service>, std::shared_ptr<const EndpointSlice>,
+                 std::shared_ptr<const Endpoints>, std::shared_ptr<const Pod>,
+                 std::shared_ptr<const ReplicaSet>, std::shared_ptr<const Job>,
+                 std::shared_ptr<const Node>, std::shared_ptr<const ServiceProfile>,
+                 std::shared_ptr<const TrafficSplit>, std::shared_ptr<const Server>,
+                 std::shared_ptr<const GatewayHTTPRoute>, std::shared_ptr<const PolicyHTTPRoute>,
+                 std::shared_ptr<const ReferenceGrant>>;
 
 // The object type of a kind, and the kind of an object type.
 template <Kind K>
@@ -342,6 +429,8 @@ static_assert(kinds_internal::VariantFollowsTable(std::make_index_sequence<kNumK
 // The variant index equals the Kind value.
 inline Kind KindOf(const AnyObject& o) { return static_cast<Kind>(o.index()); }
 const ObjectMeta& MetaOf(const AnyObject& o);
+// The HTTPRoute of either group that `o` holds, or null for another kind.
+const HTTPRoute* RouteOf(const AnyObject& o);
 
 // Identifies an object within its kind.
 // A namespaced name, most often a Service's ("the Service web in shop"): what the store's

@@ -10,6 +10,15 @@ std::string ProfileKey::ToString() const {
                       client_ns.empty() ? "" : " client_ns=", client_ns);
 }
 
+void ReadRoutes(const Store& store, const std::string& ns, const std::string& service,
+                ProfileInputs* in) {
+  in->routes = store.RoutesForService(ns, service);
+  in->grants.clear();
+  for (const std::string& backend_ns : CrossNamespaceBackends(in->routes)) {
+    for (auto& grant : store.GrantsInNamespace(backend_ns)) in->grants.push_back(std::move(grant));
+  }
+}
+
 io::linkerd::proxy::destination::DestinationProfile ComputeProfile(const ProfileKey& key,
                                                                    const Store& store,
                                                                    const TranslatorOptions& options,
@@ -50,6 +59,8 @@ io::linkerd::proxy::destination::DestinationProfile ComputeProfile(const Profile
   }
   in.profile = in_force.profiles.InForce(std::move(in.profile));
   in.splits = in_force.SplitsInForce(store.SplitsForService(key.ns, key.service));
+  ReadRoutes(store, key.ns, key.service, &in);
+  in.client_ns = key.client_ns;
 
   // Invalid with no last valid version: served without a ServiceProfile. (The rejection itself
   // is logged and counted once per change by the TopicRegistry.)

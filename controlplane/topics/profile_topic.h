@@ -46,6 +46,11 @@ struct ProfileWhy {
   ProfileNotes notes;
 };
 
+// Reads into `in` the HTTPRoutes naming Service ns/service and the ReferenceGrants their
+// cross-namespace backends need.
+void ReadRoutes(const Store& store, const std::string& ns, const std::string& service,
+                ProfileInputs* in);
+
 // The profile of `key` from the store as it is now: the ServiceProfile in the client's namespace,
 // else in the Service's; the version of it (and of each TrafficSplit) in force; the merge.
 // `why` (may be null) receives the reasons; the profile is the same either way.

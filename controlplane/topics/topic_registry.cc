@@ -56,6 +56,14 @@ TopicRegistry::TopicRegistry(const Store* store, TranslatorOptions options,
                               "weights, conflicts).")
                           .Register(*registry)
                           .Add({});
+  unusable_routes_ = &prometheus::BuildCounter()
+                          .Name("destination_httproute_unusable_total")
+                          .Help(
+                              "HTTPRoute problems found at a change: routes that cannot be "
+                              "expressed as weights, conflicts, Service parents of the wrong "
+                              "group, backends without a ReferenceGrant.")
+                          .Register(*registry)
+                          .Add({});
   unknown_pods_ = &prometheus::BuildCounter()
                        .Name("destination_endpoints_pod_unknown_total")
                        .Help(
@@ -359,6 +367,93 @@ void TopicRegistry::ReportSplit(const TrafficSplit& split, std::set<std::string>
   }
 }
 
+void TopicRegistry::AddRouteGroups(const HTTPRoute& route, std::set<GroupKey>* groups) const {
+  for (const RouteParentRef& parent : route.parent_refs) {
+    if (parent.kind != "Service") continue;
+    groups->insert(
+        GroupKey::Service(ServiceRef{parent.ns.empty() ? route.meta.ns : parent.ns, parent.name}));
+  }
+}
+
+void TopicRegistry::ReportRoute(const HTTPRoute& route, std::set<std::string>* reported) {
+  auto is_this = [&route](const HTTPRoute* r) {
+    return r != nullptr && r->meta.ns == route.meta.ns && r->meta.name == route.meta.name &&
+           r->api_version == route.api_version;
+  };
+  // One look per Service parent, at its port (or each port of the Service when it names none),
+  // as a client of the route's namespace sees it (so a consumer route is looked at as applying).
+  std::vector<std::pair<const HTTPRoute*, std::string>> problems;
+  std::set<std::string> seen;
+  for (const RouteParentRef& parent : route.parent_refs) {
+    if (parent.kind != "Service") continue;
+    ProfileInputs in;
+    in.service_ns = parent.ns.empty() ? route.meta.ns : parent.ns;
+    in.service_name = parent.name;
+    in.service = store_->Get<Service>(in.service_ns, in.service_name);
+    if (route.meta.ns != in.service_ns) in.client_ns = route.meta.ns;
+    ReadRoutes(*store_, in.service_ns, in.service_name, &in);
+    std::vector<uint32_t> ports;
+    if (parent.port) {
+      ports.push_back(static_cast<uint32_t>(*parent.port));
+    } else if (in.service != nullptr && !in.service->ports.empty()) {
+      for (const ServicePort& p : in.service->ports) ports.push_back(static_cast<uint32_t>(p.port));
+    } else {
+      ports.push_back(80);
+    }
+    for (uint32_t port : ports) {
+      in.port = port;
+      ProfileNotes notes;
+      BuildProfile(in, nullptr, options_, &notes);
+      for (const ProfileNotes::IgnoredRoute& ignored : notes.routes_ignored) {
+        if (!ignored.problem || !(is_this(ignored.route) || is_this(ignored.conflicts_with))) {
+          continue;
+        }
+        // The same problem seen from several ports or parents is one problem.
+        if (seen.insert(absl::StrCat(RouteName(*ignored.route), "\n", ignored.reason)).second) {
+          problems.emplace_back(ignored.route, ignored.reason);
+        }
+      }
+    }
+    // The routes of `in` die with it: report what this parent found before the next.
+    for (const auto& [ignored, reason] : problems) {
+      const std::string name = RouteName(*ignored);
+      if (!reported->insert(absl::StrCat(name, "\n", reason)).second) continue;
+      if (unusable_routes_) unusable_routes_->Increment();
+      Log(LogLevel::kWarn, "HTTPRoute not applied",
+          {{"httproute", name},
+           {"service", ServiceRef{in.service_ns, in.service_name}.ToString()},
+           {"reason", reason}});
+      if (events_) events_->Record("httproute_not_applied", name, reason);
+    }
+    problems.clear();
+  }
+}
+
+void TopicRegistry::OnRouteChange(const StoreChange& c, std::set<GroupKey>* groups,
+                                  std::set<std::string>* reported) {
+  for (const auto* o : {&c.before, &c.after}) {
+    if (*o) AddRouteGroups(*RouteOf(**o), groups);
+  }
+  if (c.after) ReportRoute(*RouteOf(*c.after), reported);
+}
+
+void TopicRegistry::OnGrantChange(const StoreChange& c, std::set<GroupKey>* groups,
+                                  std::set<std::string>* reported) {
+  // Rare, and routes are few: a pass over the routes of both kinds for those with a backend in
+  // the grant's namespace, from another.
+  auto visit = [&](const auto& routes) {
+    for (const auto& route : routes) {
+      for (const std::string& ns : CrossNamespaceBackends({route})) {
+        if (ns != c.key.ns) continue;
+        AddRouteGroups(*route, groups);
+        ReportRoute(*route, reported);
+      }
+    }
+  };
+  visit(store_->List<GatewayHTTPRoute>());
+  visit(store_->List<PolicyHTTPRoute>());
+}
+
 template <typename T>
 void TopicRegistry::ReportUnknownPods(const T& object) {
   // Before the first full list of Pods every Pod is unknown: that is startup, not news.
@@ -441,6 +536,7 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
                                                    bool* zones) {
   std::set<GroupKey> groups;
   std::set<std::string> reported_splits;  // "ns/name" of the splits reported in this batch
+  std::set<std::string> reported_routes;  // route and reason of the problems reported
   for (const StoreChange& c : changes) {
     switch (c.key.kind) {
       case Kind::kService:
@@ -483,6 +579,13 @@ std::set<GroupKey> TopicRegistry::GroupsAffectedBy(const std::vector<StoreChange
         break;
       case Kind::kServer:
         AddServerGroups(c, &groups);
+        break;
+      case Kind::kGatewayHTTPRoute:
+      case Kind::kPolicyHTTPRoute:
+        OnRouteChange(c, &groups, &reported_routes);
+        break;
+      case Kind::kReferenceGrant:
+        OnGrantChange(c, &groups, &reported_routes);
         break;
     }
   }

@@ -130,6 +130,16 @@ class TopicRegistry {
   void OnProfileChange(const StoreChange& c, std::set<GroupKey>* groups);
   void OnSplitChange(const StoreChange& c, std::set<GroupKey>* groups,
                      std::set<std::string>* reported);
+  // An HTTPRoute change: the Services it names before and after; a ReferenceGrant change: the
+  // Services of the routes with backends in its namespace. Problems reported on the way.
+  void OnRouteChange(const StoreChange& c, std::set<GroupKey>* groups,
+                     std::set<std::string>* reported);
+  void OnGrantChange(const StoreChange& c, std::set<GroupKey>* groups,
+                     std::set<std::string>* reported);
+  void AddRouteGroups(const HTTPRoute& route, std::set<GroupKey>* groups) const;
+  // Logs, counts and records what this route's change leaves unapplied (the route, or the routes
+  // it now wins a conflict against), at each Service port it attaches to.
+  void ReportRoute(const HTTPRoute& route, std::set<std::string>* reported);
   void ReportProfile(const ServiceProfile& sp);
   // Logs, counts and records the splits this change leaves unapplied; `reported` holds those
   // already reported in the same batch.
@@ -152,6 +162,7 @@ class TopicRegistry {
   prometheus::Counter* offers_ = nullptr;
   prometheus::Counter* invalid_profiles_ = nullptr;
   prometheus::Counter* unusable_splits_ = nullptr;
+  prometheus::Counter* unusable_routes_ = nullptr;
   prometheus::Counter* unknown_pods_ = nullptr;
   prometheus::Gauge* topics_gauge_ = nullptr;
   prometheus::Counter* profile_updates_ = nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "absl/algorithm/container.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "controlplane/translate/authority.h"
 #include "controlplane/translate/go_duration.h"
@@ -299,6 +301,139 @@ absl::Status ValidateSplitWeights(const TrafficSplit& split) {
   return SplitOverrides(split, split.meta.ns, 80, TranslatorOptions{}).status();
 }
 
+std::string RouteName(const HTTPRoute& route) {
+  const std::string_view group = GroupOf(route.api_version);
+  const bool gateway = group == InfoOf(Kind::kGatewayHTTPRoute).group;
+  return absl::StrCat("HTTPRoute", gateway ? "" : ".", gateway ? "" : std::string(group), " ",
+                      ServiceRef{route.meta.ns, route.meta.name}.ToString());
+}
+
+std::vector<std::string> CrossNamespaceBackends(
+    const std::vector<std::shared_ptr<const HTTPRoute>>& routes) {
+  std::set<std::string> out;
+  for (const auto& route : routes) {
+    for (const RouteRuleSpec& rule : route->rules) {
+      for (const RouteBackendRef& b : rule.backend_refs) {
+        if (!b.ns.empty() && b.ns != route->meta.ns) out.insert(b.ns);
+      }
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+namespace {
+
+bool IsCoreGroup(absl::string_view group) { return group.empty() || group == "core"; }
+
+// Whether a ReferenceGrant in the backend's namespace lets `route` refer to Service `name` there.
+bool Granted(const HTTPRoute& route, const std::string& backend_ns, const std::string& name,
+             const std::vector<std::shared_ptr<const ReferenceGrant>>& grants) {
+  const std::string_view group = GroupOf(route.api_version);
+  for (const auto& grant : grants) {
+    if (grant->meta.ns != backend_ns) continue;
+    bool from = absl::c_any_of(grant->from, [&](const GrantFrom& f) {
+      return f.group == group && f.kind == "HTTPRoute" && f.ns == route.meta.ns;
+    });
+    bool to = absl::c_any_of(grant->to, [&](const GrantTo& t) {
+      return IsCoreGroup(t.group) && t.kind == "Service" && (t.name.empty() || t.name == name);
+    });
+    if (from && to) return true;
+  }
+  return false;
+}
+
+absl::Status NotExpressible(absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat(what, ", which plain weights cannot express"));
+}
+
+// Why a rule's match is not the default one (PathPrefix "/", nothing else), or "" when it is.
+std::string MatchProblem(const RouteMatchSpec& m) {
+  if (m.headers > 0) return "matches headers";
+  if (m.query_params > 0) return "matches query parameters";
+  if (!m.method.empty()) return absl::StrCat("matches method ", m.method);
+  if (m.path_type != "PathPrefix" || m.path_value != "/") {
+    return absl::StrCat("matches path ", m.path_type, " \"", m.path_value, "\"");
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<pb::WeightedDst>> RouteOverrides(
+    const HTTPRoute& route, uint32_t port,
+    const std::vector<std::shared_ptr<const ReferenceGrant>>& grants,
+    const TranslatorOptions& options) {
+  if (route.rules.size() != 1) {
+    return NotExpressible(route.rules.empty()
+                              ? std::string("has no rules (the Gateway API answers 404)")
+                              : absl::StrCat("has ", route.rules.size(), " rules"));
+  }
+  const RouteRuleSpec& rule = route.rules[0];
+  if (rule.matches.size() > 1) {
+    return NotExpressible(absl::StrCat("spec.rules[0] has ", rule.matches.size(), " matches"));
+  }
+  if (rule.matches.size() == 1) {
+    if (std::string problem = MatchProblem(rule.matches[0]); !problem.empty()) {
+      return NotExpressible(absl::StrCat("spec.rules[0].matches[0] ", problem));
+    }
+  }
+  if (rule.filters > 0) return NotExpressible("spec.rules[0] has filters");
+  if (!rule.other_fields.empty()) {
+    return NotExpressible(
+        absl::StrCat("spec.rules[0] sets ", absl::StrJoin(rule.other_fields, " and ")));
+  }
+  if (rule.backend_refs.empty()) {
+    return NotExpressible("spec.rules[0] has no backendRefs (the Gateway API answers 500)");
+  }
+  std::vector<pb::WeightedDst> dsts;
+  bool any_weight = false;
+  for (size_t i = 0; i < rule.backend_refs.size(); ++i) {
+    const RouteBackendRef& b = rule.backend_refs[i];
+    const std::string at = absl::StrCat("spec.rules[0].backendRefs[", i, "]");
+    if (!IsCoreGroup(b.group) || b.kind != "Service") {
+      return NotExpressible(
+          absl::StrCat(at, " is a ", b.kind, " of group \"", b.group, "\", not a Service"));
+    }
+    if (b.filters > 0) return NotExpressible(absl::StrCat(at, " has filters"));
+    if (b.name.empty()) return absl::InvalidArgumentError(absl::StrCat(at, ".name: empty"));
+    const std::string& ns = b.ns.empty() ? route.meta.ns : b.ns;
+    if (ns != route.meta.ns && !Granted(route, ns, b.name, grants)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          at, " is the Service ", ServiceRef{ns, b.name}.ToString(),
+          " in another namespace, and no ReferenceGrant in ", ns, " lets HTTPRoutes of ",
+          std::string(GroupOf(route.api_version)), " in ", route.meta.ns, " refer to it"));
+    }
+    if (b.weight < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".weight: ", b.weight, " is negative"));
+    }
+    // The same conversion and overflow guard as a TrafficSplit's integer weight: w x 10000.
+    absl::StatusOr<uint32_t> w = WireWeight(absl::StrCat(b.weight));
+    if (!w.ok())
+      return absl::InvalidArgumentError(absl::StrCat(at, ".weight: ", w.status().message()));
+    const int64_t backend_port = b.port.value_or(static_cast<int32_t>(port));
+    if (backend_port < 1 || backend_port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".port: ", backend_port, " is not in 1..65535"));
+    }
+    any_weight = any_weight || *w > 0;
+    pb::WeightedDst d;
+    d.set_authority(absl::StrCat(ServiceFqdn{ServiceRef{ns, b.name}}.Format(options.cluster_domain),
+                                 ".:", backend_port));
+    d.set_weight(*w);
+    auto* ref = d.mutable_backend_ref()->mutable_resource();
+    ref->set_group("core");
+    ref->set_kind("Service");
+    ref->set_name(b.name);
+    ref->set_namespace_(ns);
+    ref->set_port(static_cast<uint32_t>(backend_port));
+    dsts.push_back(std::move(d));
+  }
+  if (!any_weight) {
+    return NotExpressible("every backendRef has weight 0 (the Gateway API answers 500)");
+  }
+  return dsts;
+}
+
 namespace {
 
 // opaque_protocol: the Service's opaque-ports annotation, or the default list.
@@ -403,6 +538,133 @@ std::optional<SplitCandidate> ChooseSplit(const ProfileInputs& in, const std::st
   return std::move(*oldest);
 }
 
+// Whether `route` attaches to the Service and port asked for, and if not, why (empty when it
+// names the Service in no way worth telling) and whether that is a mistake in the route.
+struct Attachment {
+  bool attached = false;
+  std::string reason;
+  bool problem = false;
+};
+
+Attachment AttachmentOf(const HTTPRoute& route, const ProfileInputs& in) {
+  Attachment out;
+  for (size_t i = 0; i < route.parent_refs.size(); ++i) {
+    const RouteParentRef& ref = route.parent_refs[i];
+    const std::string& ns = ref.ns.empty() ? route.meta.ns : ref.ns;
+    if (ref.kind != "Service" || ns != in.service_ns || ref.name != in.service_name) continue;
+    const std::string at = absl::StrCat("spec.parentRefs[", i, "]");
+    if (!IsCoreGroup(ref.group)) {
+      out.reason = absl::StrCat(at, " names the Service in group \"", ref.group,
+                                "\" (a Service parent needs group \"\" or core; an absent group "
+                                "means gateway.networking.k8s.io)");
+      out.problem = true;
+      continue;
+    }
+    if (ref.port && static_cast<uint32_t>(*ref.port) != in.port) {
+      if (out.reason.empty()) {
+        out.reason = absl::StrCat(at, " attaches it to port ", *ref.port, " only");
+      }
+      continue;
+    }
+    if (!ref.section_name.empty()) {
+      const bool named =
+          in.service != nullptr && absl::c_any_of(in.service->ports, [&](const ServicePort& p) {
+            return p.name == ref.section_name && static_cast<uint32_t>(p.port) == in.port;
+          });
+      if (!named) {
+        if (out.reason.empty()) {
+          out.reason = absl::StrCat(at, ".sectionName \"", ref.section_name,
+                                    "\" is not the name of the Service's port ", in.port);
+        }
+        continue;
+      }
+    }
+    return Attachment{true, "", false};
+  }
+  return out;
+}
+
+struct RouteCandidate {
+  const HTTPRoute* route;
+  std::vector<pb::WeightedDst> dsts;
+};
+
+// The HTTPRoute whose weights apply: among the routes attached to the Service and port that can
+// be expressed as weights, those of the client's namespace (consumer routes) if any, else those
+// of the Service's (producer routes); of them the oldest (creationTimestamp, then
+// namespace/name), as the Gateway API resolves conflicts. The others are noted with their reason.
+std::optional<RouteCandidate> ChooseRoute(const ProfileInputs& in, const std::string& fqdn,
+                                          const TranslatorOptions& options, ProfileNotes* notes) {
+  std::vector<RouteCandidate> candidates;
+  std::vector<bool> consumer;
+  auto ignore = [notes](const HTTPRoute& route, std::string reason, bool problem,
+                        const HTTPRoute* conflicts_with = nullptr) {
+    if (!notes) return;
+    if (problem)
+      notes->warnings.push_back(absl::StrCat(RouteName(route), " ", reason, ": not applied"));
+    notes->routes_ignored.push_back({&route, std::move(reason), problem, conflicts_with});
+  };
+  for (const auto& route : in.routes) {
+    Attachment a = AttachmentOf(*route, in);
+    if (!a.attached) {
+      if (!a.reason.empty()) ignore(*route, std::move(a.reason), a.problem);
+      continue;
+    }
+    const bool is_consumer = route->meta.ns != in.service_ns;
+    if (is_consumer && route->meta.ns != in.client_ns) {
+      ignore(*route,
+             absl::StrCat("is a consumer route (in ", route->meta.ns,
+                          ", not the Service's namespace): it applies only to clients in ",
+                          route->meta.ns),
+             false);
+      continue;
+    }
+    absl::StatusOr<std::vector<pb::WeightedDst>> dsts =
+        RouteOverrides(*route, in.port, in.grants, options);
+    if (!dsts.ok()) {
+      ignore(*route, std::string(dsts.status().message()), true);
+      continue;
+    }
+    candidates.push_back({route.get(), *std::move(dsts)});
+    consumer.push_back(is_consumer);
+  }
+  if (absl::c_linear_search(consumer, true)) {
+    std::vector<RouteCandidate> consumers;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (consumer[i]) {
+        consumers.push_back(std::move(candidates[i]));
+      } else {
+        ignore(*candidates[i].route,
+               absl::StrCat("is overridden for clients in ", in.client_ns,
+                            " by a route of their own namespace (a consumer route)"),
+               false);
+      }
+    }
+    candidates = std::move(consumers);
+  }
+  if (candidates.empty()) return std::nullopt;
+  auto age = [](const HTTPRoute* r) {
+    return std::tie(r->meta.creation_timestamp, r->meta.ns, r->meta.name, r->api_version);
+  };
+  auto oldest = absl::c_min_element(
+      candidates, [&](const auto& a, const auto& b) { return age(a.route) < age(b.route); });
+  if (candidates.size() > 1 && notes) {
+    const std::string winner = RouteName(*oldest->route);
+    notes->warnings.push_back(absl::StrCat(candidates.size(), " HTTPRoutes apply to ", fqdn, ":",
+                                           in.port, "; the oldest, ", winner, ", is used"));
+    for (const RouteCandidate& c : candidates) {
+      if (c.route == oldest->route) continue;
+      notes->routes_ignored.push_back(
+          {c.route,
+           absl::StrCat("conflicts with ", winner, ", which is older (created ",
+                        oldest->route->meta.creation_timestamp,
+                        ") and applies; one HTTPRoute applies per Service port"),
+           true, oldest->route});
+    }
+  }
+  return std::move(*oldest);
+}
+
 }  // namespace
 
 pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedServiceProfile* sp,
@@ -420,21 +682,41 @@ pb::DestinationProfile BuildProfile(const ProfileInputs& in, const TranslatedSer
   }
   SetRefs(in, sp, p);
 
-  // dst_overrides: ServiceProfile, else TrafficSplit, else self.
+  // dst_overrides: ServiceProfile, else HTTPRoute, else TrafficSplit, else self. With notes, every
+  // source is looked at, so Explain also lists what a source of higher precedence overrides.
+  std::string winner;  // the source in force, in words, once one is
   if (sp != nullptr && !sp->dst_overrides.empty()) {
     for (const pb::WeightedDst& d : sp->dst_overrides) *p.add_dst_overrides() = d;
-    if (notes) notes->overrides_source = "serviceprofile";
-    return p;
+    if (!notes) return p;
+    notes->overrides_source = "serviceprofile";
+    winner = absl::StrCat("the ServiceProfile ",
+                          ServiceRef{in.profile->meta.ns, in.profile->meta.name}.ToString(),
+                          "'s dstOverrides take precedence");
+  }
+  if (std::optional<RouteCandidate> route = ChooseRoute(in, fqdn, options, notes)) {
+    if (winner.empty()) {
+      for (auto& d : route->dsts) *p.add_dst_overrides() = std::move(d);
+      if (!notes) return p;
+      notes->overrides_source = "httproute";
+      notes->route_applied = route->route;
+      winner = absl::StrCat(RouteName(*route->route), " takes precedence");
+    } else {
+      notes->routes_ignored.push_back({route->route, absl::StrCat("applies, but ", winner), false});
+    }
   }
   if (std::optional<SplitCandidate> split = ChooseSplit(in, fqdn, options, notes)) {
-    for (auto& d : split->dsts) *p.add_dst_overrides() = std::move(d);
-    if (notes) {
-      notes->overrides_source = "trafficsplit";
-      notes->split_used = ServiceRef{split->split->meta.ns, split->split->meta.name}.ToString();
-      notes->split_applied = split->split;
+    if (winner.empty()) {
+      for (auto& d : split->dsts) *p.add_dst_overrides() = std::move(d);
+      if (notes) {
+        notes->overrides_source = "trafficsplit";
+        notes->split_used = ServiceRef{split->split->meta.ns, split->split->meta.name}.ToString();
+        notes->split_applied = split->split;
+      }
+      return p;
     }
-    return p;
+    notes->splits_ignored.push_back({split->split, absl::StrCat("applies, but ", winner)});
   }
+  if (!winner.empty()) return p;
   pb::WeightedDst* self = p.add_dst_overrides();
   self->set_authority(absl::StrCat(fqdn, ".:", in.port));
   self->set_weight(10000);

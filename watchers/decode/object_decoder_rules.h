@@ -755,13 +755,113 @@ std::shared_ptr<const Server> DecodeServer(Decoder<N>& d, const N& obj, const Pa
   return server;
 }
 
-// --- Dispatch.
+// --- HTTPRoute (gateway.networking.k8s.io and policy.linkerd.io) and ReferenceGrant.
 
-// The API group of an apiVersion: "apps" for "apps/v1", "" (core) for "v1".
-inline std::string_view GroupOf(std::string_view api_version) {
-  const size_t slash = api_version.find('/');
-  return slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+// The number of entries of the list under `key` (each must be a map); 0 when absent.
+template <DecodeNode N>
+size_t CountMaps(Decoder<N>& d, const N& obj, std::string_view key, const Path& p) {
+  std::vector<bool> items;
+  d.List(obj, key, p, items, [&d](const N& v, const Path& ip, bool&) { d.ExpectMap(v, ip); });
+  return items.size();
 }
+
+template <DecodeNode N>
+void DecodeRouteMatch(Decoder<N>& d, const N& v, const Path& p, RouteMatchSpec& out) {
+  if (!d.ExpectMap(v, p)) return;
+  if (auto path = d.Map(v, "path", p)) {
+    const Path pp = p.Field("path");
+    d.String(*path, "type", pp, out.path_type);
+    d.String(*path, "value", pp, out.path_value);
+  }
+  out.headers = CountMaps(d, v, "headers", p);
+  out.query_params = CountMaps(d, v, "queryParams", p);
+  d.String(v, "method", p, out.method);
+}
+
+template <DecodeNode N>
+void DecodeRouteBackendRef(Decoder<N>& d, const N& v, const Path& p, RouteBackendRef& out) {
+  if (!d.ExpectMap(v, p)) return;
+  d.String(v, "group", p, out.group);
+  d.String(v, "kind", p, out.kind);
+  d.String(v, "namespace", p, out.ns);
+  d.String(v, "name", p, out.name);
+  if (auto port = Decoder<N>::Find(v, "port"))
+    d.ReadInt32(*port, p.Field("port"), out.port.emplace());
+  d.Int64(v, "weight", p, out.weight);
+  out.filters = CountMaps(d, v, "filters", p);
+}
+
+template <DecodeNode N>
+void DecodeRouteRule(Decoder<N>& d, const N& v, const Path& p, RouteRuleSpec& out) {
+  if (!d.ExpectMap(v, p)) return;
+  d.List(v, "matches", p, out.matches, [&d](const N& m, const Path& mp, RouteMatchSpec& match) {
+    DecodeRouteMatch(d, m, mp, match);
+  });
+  out.filters = CountMaps(d, v, "filters", p);
+  d.List(v, "backendRefs", p, out.backend_refs,
+         [&d](const N& b, const Path& bp, RouteBackendRef& ref) {
+           DecodeRouteBackendRef(d, b, bp, ref);
+         });
+  v.for_each_member([&](std::optional<std::string_view> name, const N& value) {
+    if (name && !value.is_null() && *name != "name" && *name != "matches" && *name != "filters" &&
+        *name != "backendRefs") {
+      out.other_fields.emplace_back(*name);
+    }
+    return true;
+  });
+}
+
+template <typename T, DecodeNode N>
+std::shared_ptr<const T> DecodeHTTPRoute(Decoder<N>& d, const N& obj, const Path& root,
+                                         std::string_view api_version) {
+  auto route = std::make_shared<T>();
+  DecodeMeta(d, obj, root, /*namespaced=*/true, route->meta);
+  route->api_version = std::string(api_version);
+  const Path p = root.Field("spec");
+  auto spec = d.Map(obj, "spec", root);
+  if (!spec) return route;
+  d.List(*spec, "parentRefs", p, route->parent_refs,
+         [&d](const N& v, const Path& rp, RouteParentRef& ref) {
+           if (!d.ExpectMap(v, rp)) return;
+           d.String(v, "group", rp, ref.group);
+           d.String(v, "kind", rp, ref.kind);
+           d.String(v, "namespace", rp, ref.ns);
+           d.String(v, "name", rp, ref.name);
+           d.String(v, "sectionName", rp, ref.section_name);
+           if (auto port = Decoder<N>::Find(v, "port")) {
+             d.ReadInt32(*port, rp.Field("port"), ref.port.emplace());
+           }
+         });
+  d.List(*spec, "rules", p, route->rules, [&d](const N& v, const Path& rp, RouteRuleSpec& rule) {
+    DecodeRouteRule(d, v, rp, rule);
+  });
+  return route;
+}
+
+template <DecodeNode N>
+std::shared_ptr<const ReferenceGrant> DecodeReferenceGrant(Decoder<N>& d, const N& obj,
+                                                           const Path& root) {
+  auto grant = std::make_shared<ReferenceGrant>();
+  DecodeMeta(d, obj, root, /*namespaced=*/true, grant->meta);
+  const Path p = root.Field("spec");
+  auto spec = d.Map(obj, "spec", root);
+  if (!spec) return grant;
+  d.List(*spec, "from", p, grant->from, [&d](const N& v, const Path& fp, GrantFrom& from) {
+    if (!d.ExpectMap(v, fp)) return;
+    d.String(v, "group", fp, from.group);
+    d.String(v, "kind", fp, from.kind);
+    d.String(v, "namespace", fp, from.ns);
+  });
+  d.List(*spec, "to", p, grant->to, [&d](const N& v, const Path& tp, GrantTo& to) {
+    if (!d.ExpectMap(v, tp)) return;
+    d.String(v, "group", tp, to.group);
+    d.String(v, "kind", tp, to.kind);
+    d.String(v, "name", tp, to.name);
+  });
+  return grant;
+}
+
+// --- Dispatch.
 
 // Matched on kind and group (kinds.h); the version is not checked, so objects stored under another
 // version of the same group still decode.
@@ -810,6 +910,17 @@ template <DecodeNode N>
 auto DecodeKind(std::type_identity<Server>, Decoder<N>& d, const N& obj, const Path& root,
                 std::string_view api_version) {
   return DecodeServer(d, obj, root, api_version);
+}
+template <typename T, DecodeNode N>
+requires std::is_base_of_v<HTTPRoute, T>
+auto DecodeKind(std::type_identity<T>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view api_version) {
+  return DecodeHTTPRoute<T>(d, obj, root, api_version);
+}
+template <DecodeNode N>
+auto DecodeKind(std::type_identity<ReferenceGrant>, Decoder<N>& d, const N& obj, const Path& root,
+                std::string_view) {
+  return DecodeReferenceGrant(d, obj, root);
 }
 template <typename T, DecodeNode N>
 requires(InfoOf(KindFor<T>).metadata_only) auto DecodeKind(std::type_identity<T>, Decoder<N>& d,

@@ -36,7 +36,7 @@ std::string UrlEncode(absl::string_view s) {
 
 Reflector::Reflector(const ReflectorShared& shared, WatchedResource spec)
     : shared_(shared), spec_(std::move(spec)), rng_(std::random_device{}()) {
-  kind_name_ = KindName(spec_.kind);
+  kind_name_ = KindLabel(spec_.kind);
   if (shared_.restarts != nullptr) {
     restarts_ = &shared_.restarts->Add({{"kind", kind_name_}});
     relists_ = &shared_.relists->Add({{"kind", kind_name_}});

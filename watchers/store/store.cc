@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -50,12 +51,20 @@ Store::Store(prometheus::Registry* registry) {
                      .Help("Events applied to the store, by kind and type.")
                      .Register(*registry);
   for (int k = 0; k < kNumKinds; ++k) {
-    const char* kind = KindName(static_cast<Kind>(k));
+    const std::string kind = KindLabel(static_cast<Kind>(k));
     size_gauges_[k] = &sizes.Add({{"kind", kind}});
-    // Linkerd's destination names this gauge <resource>_cache_size (services_cache_size...).
+    // Linkerd's destination names this gauge <resource>_cache_size (services_cache_size...); a
+    // resource name two groups share gets its group too (httproutes_policy_linkerd_io_...).
+    const KindInfo& info = InfoOf(static_cast<Kind>(k));
+    std::string resource(info.resource);
+    if (NameIsShared(info.kind)) {
+      absl::StrAppend(&resource, "_",
+                      absl::StrReplaceAll(absl::string_view(info.group.data(), info.group.size()),
+                                          {{".", "_"}}));
+    }
     cache_gauges_[k] =
         &prometheus::BuildGauge()
-             .Name(std::string(InfoOf(static_cast<Kind>(k)).resource) + "_cache_size")
+             .Name(resource + "_cache_size")
              .Help(absl::StrCat("Objects of kind ", kind,
                                 " in the store (Linkerd's name for destination_store_objects)."))
              .Register(*registry)
@@ -166,6 +175,19 @@ void Store::IndexKindLocked(const Service& s, const NsName& self, bool add) {
   }
 }
 
+void Store::IndexRouteLocked(const HTTPRoute& r, Index& index, const NsName& self, bool add) {
+  std::set<std::string> parents;
+  for (const RouteParentRef& parent : r.parent_refs) {
+    if (parent.kind != "Service" || parent.name.empty()) continue;
+    parents.insert(ServiceRef{parent.ns.empty() ? r.meta.ns : parent.ns, parent.name}.ToString());
+  }
+  for (const std::string& parent : parents) UpdateIndex(index, parent, self, add);
+}
+
+void Store::IndexKindLocked(const ReferenceGrant& g, const NsName& self, bool add) {
+  UpdateIndex(grants_by_ns_, g.meta.ns, self, add);
+}
+
 void Store::IndexKindLocked(const Server& s, const NsName& self, bool add) {
   UpdateIndex(servers_by_ns_, s.meta.ns, self, add);
 }
@@ -245,6 +267,26 @@ std::vector<std::shared_ptr<const EndpointSlice>> Store::SlicesForService(
 std::vector<std::shared_ptr<const Server>> Store::ServersInNamespace(const std::string& ns) const {
   absl::ReaderMutexLock lock(&mu_);
   return LookupLocked<Server>(servers_by_ns_, ns);
+}
+
+std::vector<std::shared_ptr<const HTTPRoute>> Store::RoutesForService(
+    const std::string& ns, const std::string& svc) const {
+  const std::string key = ServiceRef{ns, svc}.ToString();
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const HTTPRoute>> out;
+  for (auto& r : LookupLocked<GatewayHTTPRoute>(gateway_routes_by_parent_, key)) {
+    out.push_back(std::move(r));
+  }
+  for (auto& r : LookupLocked<PolicyHTTPRoute>(policy_routes_by_parent_, key)) {
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<const ReferenceGrant>> Store::GrantsInNamespace(
+    const std::string& ns) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return LookupLocked<ReferenceGrant>(grants_by_ns_, ns);
 }
 
 std::vector<std::shared_ptr<const TrafficSplit>> Store::SplitsForService(

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -113,6 +114,14 @@ class Store {
   std::vector<std::shared_ptr<const TrafficSplit>> SplitsForService(const std::string& ns,
                                                                     const std::string& svc) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The HTTPRoutes of both groups with a parentRef of kind Service naming ns/svc (any group and
+  // port: whether the route attaches is the translator's decision, so it can say why not).
+  std::vector<std::shared_ptr<const HTTPRoute>> RoutesForService(const std::string& ns,
+                                                                 const std::string& svc) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The ReferenceGrants of a namespace.
+  std::vector<std::shared_ptr<const ReferenceGrant>> GrantsInNamespace(const std::string& ns) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The Servers (policy.linkerd.io) of a namespace.
   std::vector<std::shared_ptr<const Server>> ServersInNamespace(const std::string& ns) const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -158,6 +167,19 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void IndexKindLocked(const Server& s, const NsName& self, bool add)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  template <typename T>
+  requires std::is_base_of_v<HTTPRoute, T>
+  void IndexKindLocked(const T& r, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    IndexRouteLocked(r,
+                     KindFor<T> == Kind::kGatewayHTTPRoute ? gateway_routes_by_parent_
+                                                           : policy_routes_by_parent_,
+                     self, add);
+  }
+  void IndexRouteLocked(const HTTPRoute& r, Index& index, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexKindLocked(const ReferenceGrant& g, const NsName& self, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   template <typename T>  // the kinds found only by name
   void IndexKindLocked(const T&, const NsName&, bool) {}
   template <typename T>
@@ -182,6 +204,10 @@ class Store {
   Index endpoints_by_pod_ ABSL_GUARDED_BY(mu_);   // ServiceRef of the Pod
   Index pods_by_owner_ ABSL_GUARDED_BY(mu_);      // ServiceRef of the owner
   Index servers_by_ns_ ABSL_GUARDED_BY(mu_);      // namespace
+  Index grants_by_ns_ ABSL_GUARDED_BY(mu_);       // namespace
+  // ServiceRef of each Service parent, one index per HTTPRoute kind.
+  Index gateway_routes_by_parent_ ABSL_GUARDED_BY(mu_);
+  Index policy_routes_by_parent_ ABSL_GUARDED_BY(mu_);
 
   // Metrics (null when no registry).
   std::array<prometheus::Gauge*, kNumKinds> size_gauges_ = {};

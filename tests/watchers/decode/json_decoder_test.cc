@@ -285,6 +285,63 @@ class Printer {
     Field("proxyProtocol", server.proxy_protocol);
   }
 
+  void Field(std::string_view name, const std::optional<int32_t>& value) {
+    if (value) {
+      Field(name, *value);
+    } else {
+      out_ << indent_ << name << ": (absent)\n";
+    }
+  }
+  void Route(const HTTPRoute& r) {
+    Field("kind", "HTTPRoute");
+    Meta(r.meta);
+    Field("apiVersion", r.api_version);
+    Items("parentRefs", r.parent_refs, [this](const RouteParentRef& p) {
+      Field("group", p.group);
+      Field("kind", p.kind);
+      Field("namespace", p.ns);
+      Field("name", p.name);
+      Field("port", p.port);
+      Field("sectionName", p.section_name);
+    });
+    Items("rules", r.rules, [this](const RouteRuleSpec& rule) {
+      Items("matches", rule.matches, [this](const RouteMatchSpec& m) {
+        Field("pathType", m.path_type);
+        Field("pathValue", m.path_value);
+        Field("headers", m.headers);
+        Field("queryParams", m.query_params);
+        Field("method", m.method);
+      });
+      Field("filters", rule.filters);
+      Items("backendRefs", rule.backend_refs, [this](const RouteBackendRef& b) {
+        Field("group", b.group);
+        Field("kind", b.kind);
+        Field("namespace", b.ns);
+        Field("name", b.name);
+        Field("port", b.port);
+        Field("weight", b.weight);
+        Field("filters", b.filters);
+      });
+      Field("otherFields", rule.other_fields);
+    });
+  }
+  void Object(const GatewayHTTPRoute& r) { Route(r); }
+  void Object(const PolicyHTTPRoute& r) { Route(r); }
+  void Object(const ReferenceGrant& g) {
+    Field("kind", "ReferenceGrant");
+    Meta(g.meta);
+    Items("from", g.from, [this](const GrantFrom& f) {
+      Field("group", f.group);
+      Field("kind", f.kind);
+      Field("namespace", f.ns);
+    });
+    Items("to", g.to, [this](const GrantTo& t) {
+      Field("group", t.group);
+      Field("kind", t.kind);
+      Field("name", t.name);
+    });
+  }
+
   std::ostringstream out_;
   std::string indent_;
 };
@@ -623,6 +680,63 @@ spec:
 "spec":{"podSelector":{"matchLabels":{"app":"web"},"matchExpressions":[
 {"key":"tier","operator":"In","values":["front","edge"]},{"key":"canary","operator":"DoesNotExist"}]},
 "port":"http","proxyProtocol":"opaque"}})"},
+        SameObjectCase{"GatewayHTTPRoute", R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-split, namespace: shop}
+spec:
+  parentRefs:
+  - {group: "", kind: Service, name: web, port: 80}
+  - {name: gw, sectionName: http}
+  rules:
+  - matches:
+    - path: {type: Exact, value: /a}
+      headers: [{name: x-canary, value: "1"}]
+      queryParams: [{name: q, value: v}]
+      method: GET
+    - {}
+    filters: [{type: RequestHeaderModifier}]
+    backendRefs:
+    - {name: web-v1, port: 8080, weight: 90}
+    - {group: core, kind: Service, namespace: other, name: web-v2, filters: [{type: X}]}
+    timeouts: {request: 1s}
+  - backendRefs: [{kind: Bucket, group: example.com, name: b, weight: 0}]
+)",
+                       R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+"metadata":{"name":"web-split","namespace":"shop"},
+"spec":{"parentRefs":[{"group":"","kind":"Service","name":"web","port":80},
+ {"name":"gw","sectionName":"http"}],
+"rules":[{"matches":[{"path":{"type":"Exact","value":"/a"},"headers":[{"name":"x-canary","value":"1"}],
+  "queryParams":[{"name":"q","value":"v"}],"method":"GET"},{}],
+ "filters":[{"type":"RequestHeaderModifier"}],
+ "backendRefs":[{"name":"web-v1","port":8080,"weight":90},
+  {"group":"core","kind":"Service","namespace":"other","name":"web-v2","filters":[{"type":"X"}]}],
+ "timeouts":{"request":"1s"}},
+ {"backendRefs":[{"kind":"Bucket","group":"example.com","name":"b","weight":0}]}]}})"},
+        SameObjectCase{"PolicyHTTPRoute", R"(
+apiVersion: policy.linkerd.io/v1beta3
+kind: HTTPRoute
+metadata: {name: web-split, namespace: shop}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web}]
+  rules: [{backendRefs: [{name: web-v1, port: 80}]}]
+)",
+                       R"({"apiVersion":"policy.linkerd.io/v1beta3","kind":"HTTPRoute",
+"metadata":{"name":"web-split","namespace":"shop"},
+"spec":{"parentRefs":[{"group":"core","kind":"Service","name":"web"}],
+"rules":[{"backendRefs":[{"name":"web-v1","port":80}]}]}})"},
+        SameObjectCase{"ReferenceGrant", R"(
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: from-shop, namespace: other}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]
+  to: [{group: "", kind: Service, name: web-v2}, {group: "", kind: Service}]
+)",
+                       R"({"apiVersion":"gateway.networking.k8s.io/v1beta1","kind":"ReferenceGrant",
+"metadata":{"name":"from-shop","namespace":"other"},
+"spec":{"from":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute","namespace":"shop"}],
+"to":[{"group":"","kind":"Service","name":"web-v2"},{"group":"","kind":"Service"}]}})"},
         SameObjectCase{"TrafficSplit", R"(
 apiVersion: split.smi-spec.io/v1alpha4
 kind: TrafficSplit
