@@ -8,8 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "tests/support/test_process.h"
 #include "base/log.h"
+#include "tests/support/test_process.h"
+#include "watchers/kinds.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dest::testing {
@@ -57,38 +58,42 @@ std::string YamlToJson(const YAML::Node& node) {
 
 namespace {
 
-// The kKinds row of a kind name, or null.
-const KindInfo* RowOf(std::string_view kind) {
+// The kKinds row of a kind: its name ("Service"; "HTTPRoute" is the Gateway API's) or its label
+// ("HTTPRoute.policy.linkerd.io"), in `group` when one is given; null when none.
+const KindInfo* RowOf(std::string_view kind, std::string_view group = {}) {
   for (const KindInfo& k : kKinds) {
-    if (k.name == kind) return &k;
+    if (KindLabel(k.kind) == kind) return &k;
+    if (k.name == kind && (group.empty() || k.group == group)) return &k;
   }
   return nullptr;
 }
 
-// The version a kind is served at: the test's choice (`split_version`, for TrafficSplits) when the
-// kind understands it, else the kind's first.
+// The version a kind is served at: the test's choice (`split_version`) for TrafficSplits when it
+// is one of theirs, else the kind's first.
 bool VersionChosenByTest(const KindInfo& k, const std::string& version) {
-  return !version.empty() && absl::c_linear_search(k.Versions(), std::string_view(version));
+  return k.kind == Kind::kTrafficSplit && !version.empty() &&
+         absl::c_linear_search(k.Versions(), std::string_view(version));
+}
+
+std::string CollectionOf(const KindInfo& k, const std::string& split_version) {
+  const std::string version =
+      VersionChosenByTest(k, split_version) ? split_version : std::string(k.Versions().front());
+  return k.group.empty() ? absl::StrCat("/api/", version, "/", std::string(k.resource))
+                         : absl::StrCat("/apis/", std::string(k.group), "/", version, "/",
+                                        std::string(k.resource));
 }
 
 }  // namespace
 
 std::string CollectionFor(const std::string& kind, const std::string& split_version) {
   const KindInfo* k = RowOf(kind);
-  if (k == nullptr) return "";
-  const std::string version = VersionChosenByTest(*k, split_version)
-                                  ? split_version
-                                  : std::string(k->Versions().front());
-  return k->group.empty() ? absl::StrCat("/api/", version, "/", std::string(k->resource))
-                          : absl::StrCat("/apis/", std::string(k->group), "/", version, "/",
-                                         std::string(k->resource));
+  return k == nullptr ? "" : CollectionOf(*k, split_version);
 }
 
 void ServeAll(FakeApiServer& fake, const std::string& split_version) {
   for (const KindInfo& k : kKinds) {
     if (k.kind == Kind::kTrafficSplit && split_version.empty()) continue;  // that CRD is absent
-    const std::string kind(k.name);
-    fake.ServeResource(CollectionFor(kind, split_version), kind + "List", k.namespaced);
+    fake.ServeResource(CollectionOf(k, split_version), std::string(k.name) + "List", k.namespaced);
   }
 }
 
@@ -99,11 +104,11 @@ int LoadManifests(FakeApiServer& fake, const std::string& dir, const std::string
     if (!entry.is_regular_file() || !(path.ends_with(".yaml") || path.ends_with(".yml"))) continue;
     for (const YAML::Node& doc : YAML::LoadAllFromFile(path)) {
       if (!doc.IsMap() || !doc["kind"]) continue;
-      std::string kind = doc["kind"].Scalar();
-      std::string collection = CollectionFor(kind, split_version);
-      if (collection.empty()) continue;
+      const std::string api_version = doc["apiVersion"] ? doc["apiVersion"].Scalar() : "";
+      const KindInfo* row = RowOf(doc["kind"].Scalar(), GroupOf(api_version));
+      if (row == nullptr) continue;
+      const std::string collection = CollectionOf(*row, split_version);
       YAML::Node copy = YAML::Clone(doc);
-      const KindInfo* row = RowOf(kind);
       if (VersionChosenByTest(*row, split_version)) {
         copy["apiVersion"] = absl::StrCat(std::string(row->group), "/", split_version);
       }
@@ -133,7 +138,8 @@ bool StoreWaiter::WaitFor(const std::function<bool()>& pred, absl::Duration time
     absl::Time now = absl::Now();
     if (now >= deadline) return false;
     absl::MutexLock lock(&mu_);
-    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return generation_ != seen; };
+    auto changed = [this, seen]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return generation_ != seen; };
     mu_.AwaitWithTimeout(absl::Condition(&changed),
                          std::min(deadline - now, absl::Milliseconds(20)));
   }

@@ -23,8 +23,9 @@ namespace dest::testing {
 std::string YamlToJson(const YAML::Node& node);
 
 // The collection path the fake serves a kind at ("/api/v1/services", ...), from the kinds table
-// (watchers/kinds.h). A kind that understands `split_version` (TrafficSplit) is served at it; the
-// others at their first version.
+// (watchers/kinds.h). `kind` is a name, or a label qualified by its group where two groups share
+// the name ("HTTPRoute.policy.linkerd.io"; plain "HTTPRoute" is the Gateway API's). TrafficSplits
+// are served at `split_version` when it is one of theirs; every kind else at its first version.
 std::string CollectionFor(const std::string& kind, const std::string& split_version = "v1alpha2");
 
 // Serves the collection of every kind in the table (TrafficSplits at `split_version`, unless it is

@@ -37,6 +37,7 @@ std::string UrlEncode(absl::string_view s) {
 Reflector::Reflector(const ReflectorShared& shared, WatchedResource spec)
     : shared_(shared), spec_(std::move(spec)), rng_(std::random_device{}()) {
   kind_name_ = KindLabel(spec_.kind);
+  object_kind_ = std::string(InfoOf(spec_.kind).name);
   if (shared_.restarts != nullptr) {
     restarts_ = &shared_.restarts->Add({{"kind", kind_name_}});
     relists_ = &shared_.relists->Add({{"kind", kind_name_}});
@@ -66,6 +67,9 @@ void Reflector::Run() {
       } else if (r == Result::kMissing) {
         served_ = false;
         Missing();
+        // Discovery listed it a moment ago: look again only after the poll interval, or a server
+        // whose discovery and collections disagree would be asked in a tight loop.
+        WaitStop(shared_.options.crd_poll);
       } else if (r == Result::kError) {
         Backoff();
       }  // kGone: list again at once
@@ -176,17 +180,31 @@ bool Reflector::Discover() {
     }
   }
   std::string_view preferred = JsonStringAt(doc, {"preferredVersion", "version"});
-  std::string chosen;
-  for (const std::string& v : spec_.versions) {  // the preferred one when we understand it
-    if (v == preferred) chosen = v;
+  // The versions this service understands and the group serves, the preferred one first.
+  std::vector<std::string> candidates;
+  for (const std::string& v : spec_.versions) {
+    if (v == preferred) candidates.push_back(v);
   }
   for (const std::string& v : spec_.versions) {
-    if (chosen.empty() && std::find(served.begin(), served.end(), v) != served.end()) chosen = v;
+    if (v != preferred && std::find(served.begin(), served.end(), v) != served.end()) {
+      candidates.push_back(v);
+    }
+  }
+  std::string chosen;
+  for (const std::string& v : candidates) {
+    if (ServesResource(v)) {
+      chosen = v;
+      break;
+    }
+    if (Stopped()) return false;
   }
   if (chosen.empty()) {
     if (!reported_missing_) {
-      Log(LogLevel::kWarn, "API group served in no version this service understands",
-          {{"kind", kind_name_}, {"group", spec_.group}});
+      Log(LogLevel::kWarn,
+          candidates.empty() ? "API group served in no version this service understands"
+                             : "API group served without this resource in a version this "
+                               "service understands",
+          {{"kind", kind_name_}, {"group", spec_.group}, {"resource", spec_.resource}});
     }
     Missing();
     return false;
@@ -197,6 +215,27 @@ bool Reflector::Discover() {
       {{"kind", kind_name_}, {"group", spec_.group}, {"version", chosen}});
   reported_missing_ = false;
   return true;
+}
+
+bool Reflector::ServesResource(const std::string& version) {
+  absl::StatusOr<KubeClient::Response> r = shared_.client->Get(
+      absl::StrCat("/apis/", spec_.group, "/", version), "application/json");
+  if (!r.ok() || r->status != 200) {
+    if (!r.ok()) CountError("connection");
+    return false;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array resources;
+  if (parser.parse(r->body).get(doc) != simdjson::SUCCESS ||
+      doc["resources"].get_array().get(resources) != simdjson::SUCCESS) {
+    CountError("bad_json");
+    return false;
+  }
+  for (simdjson::dom::element resource : resources) {
+    if (JsonStringAt(resource, {"name"}) == spec_.resource) return true;
+  }
+  return false;
 }
 
 void Reflector::Missing() {
@@ -267,7 +306,7 @@ Reflector::Result Reflector::List() {
     if (doc["items"].get_array().get(array) == simdjson::SUCCESS) {
       for (simdjson::dom::element item : array) {
         if (!KindMatches(item)) continue;
-        absl::StatusOr<AnyObject> o = DecodeJsonObject(item, ApiVersion(), kind_name_);
+        absl::StatusOr<AnyObject> o = DecodeJsonObject(item, ApiVersion(), object_kind_);
         if (o.ok()) {
           items.push_back(std::move(*o));
         } else {
@@ -298,7 +337,7 @@ const char* Reflector::ReasonOf(const absl::Status& status) {
 
 bool Reflector::KindMatches(simdjson::dom::element object) {
   std::string_view kind = JsonStringAt(object, {"kind"});
-  if (kind.empty() || kind == kind_name_ ||
+  if (kind.empty() || kind == object_kind_ ||
       (spec_.metadata_only && kind == "PartialObjectMetadata")) {
     return true;
   }
@@ -358,7 +397,7 @@ Reflector::Result Reflector::Watch() {
 bool Reflector::OnLine(const WatchObject& l, absl::string_view, WatchState&,
                        std::vector<ObjectEvent>& events) {
   if (!KindMatches(l.object)) return true;
-  absl::StatusOr<AnyObject> o = DecodeJsonObject(l.object, ApiVersion(), kind_name_);
+  absl::StatusOr<AnyObject> o = DecodeJsonObject(l.object, ApiVersion(), object_kind_);
   if (o.ok()) {
     events.push_back({l.type, *std::move(o)});
   } else {

@@ -75,6 +75,9 @@ class Reflector {
 
   // For optional CRDs: is the group served, and in which version?
   bool Discover();
+  // Whether GET /apis/GROUP/VERSION lists spec_.resource (a group can be served, for another of
+  // its kinds, without this one: policy.linkerd.io with Servers and no HTTPRoutes).
+  bool ServesResource(const std::string& version);
 
   // The CRD is not installed: an empty kind, synced; logged once.
   void Missing();
@@ -120,7 +123,10 @@ class Reflector {
 
   const ReflectorShared& shared_;
   const WatchedResource spec_;
+  // The kind's label in logs and metrics ("HTTPRoute.policy.linkerd.io"), and the name its
+  // objects carry in their `kind` field ("HTTPRoute").
   std::string kind_name_;
+  std::string object_kind_;
   std::string version_;  // discovered
   std::string rv_;
   // A list at least this long (a few MB of JSON) gives the allocator's free pages back after it.

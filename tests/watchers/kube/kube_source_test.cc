@@ -7,15 +7,16 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/log.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/support/fake_api_server.h"
 #include "tests/support/kube_fixtures.h"
 #include "tests/support/log_capture.h"
 #include "tests/support/test_process.h"
-#include "base/log.h"
 
 namespace dest {
 namespace {
@@ -29,8 +30,8 @@ const std::string kServices = "/api/v1/services";
 
 std::string ServiceJson(const std::string& name, int port = 80, const std::string& ns = "default") {
   return absl::StrCat(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":")", name,
-                      R"(","namespace":")", ns, R"("},"spec":{"clusterIP":"10.96.0.)",
-                      name.size(), R"(","ports":[{"name":"http","port":)", port, "}]}}");
+                      R"(","namespace":")", ns, R"("},"spec":{"clusterIP":"10.96.0.)", name.size(),
+                      R"(","ports":[{"name":"http","port":)", port, "}]}}");
 }
 
 class KubeSourceTest : public ::testing::Test {
@@ -65,7 +66,8 @@ class KubeSourceTest : public ::testing::Test {
   std::set<std::string> StoreServices() {
     std::set<std::string> out;
     for (const auto& s : store_.List<Service>()) {
-      out.insert(absl::StrCat(s->meta.ns, "/", s->meta.name, ":", s->ports.empty() ? 0 : s->ports[0].port));
+      out.insert(absl::StrCat(s->meta.ns, "/", s->meta.name, ":",
+                              s->ports.empty() ? 0 : s->ports[0].port));
     }
     return out;
   }
@@ -128,8 +130,8 @@ TEST_F(KubeSourceTest, ListsPaginatedThenFollowsWatchEvents) {
   fake_.Upsert(kServices, ServiceJson("s0", 8080));
   fake_.Delete(kServices, "default", "s1");
   fake_.Upsert(kServices, ServiceJson("s9"));
-  EXPECT_TRUE(ServicesAre({"default/s0:8080", "default/s2:80", "default/s3:80", "default/s4:80",
-                           "default/s9:80"}));
+  EXPECT_TRUE(ServicesAre(
+      {"default/s0:8080", "default/s2:80", "default/s3:80", "default/s4:80", "default/s9:80"}));
 }
 
 TEST_F(KubeSourceTest, GoneInStreamRelistsAndDeletesWhatWentMissing) {
@@ -175,7 +177,9 @@ TEST_F(KubeSourceTest, BookmarksAdvanceTheResourceVersion) {
   size_t before = WatchRequests(kServices);
   fake_.EndWatches(kServices);
   ASSERT_TRUE(fake_.WaitForRequests(
-      [](const FakeApiServer::Request& r) { return r.path == "/api/v1/services" && r.Param("watch") == "1"; },
+      [](const FakeApiServer::Request& r) {
+        return r.path == "/api/v1/services" && r.Param("watch") == "1";
+      },
       before + 1, kWait));
   std::string last;
   for (const auto& r : fake_.Requests()) {
@@ -200,13 +204,17 @@ TEST_F(KubeSourceTest, CutMidEventAndGarbageLinesLoseNothing) {
 }
 
 TEST_F(KubeSourceTest, WrongTypesRejectThatObjectOnly) {
-  fake_.Upsert(kServices, R"({"metadata":{"name":"bad","namespace":"default"},"spec":{"ports":[{"port":"eighty"}]}})");
+  fake_.Upsert(
+      kServices,
+      R"({"metadata":{"name":"bad","namespace":"default"},"spec":{"ports":[{"port":"eighty"}]}})");
   fake_.Upsert(kServices, ServiceJson("good"));
   Start();
   ASSERT_TRUE(Synced());
   EXPECT_EQ(StoreServices(), (std::set<std::string>{"default/good:80"}));
   ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
-  fake_.Upsert(kServices, R"({"metadata":{"name":"bad2","namespace":"default"},"spec":{"ports":"not-a-list"}})");
+  fake_.Upsert(
+      kServices,
+      R"({"metadata":{"name":"bad2","namespace":"default"},"spec":{"ports":"not-a-list"}})");
   fake_.Upsert(kServices, ServiceJson("good2"));
   EXPECT_TRUE(ServicesAre({"default/good:80", "default/good2:80"}));
   EXPECT_GE(Metric("destination_kube_errors_total", "reason", "decode"), 2);
@@ -252,16 +260,91 @@ TEST_F(KubeSourceTest, MissingCrdIsToleratedAndNoticedWhenInstalled) {
   // Installed later, in v1alpha4: discovered and watched.
   std::string v4 = CollectionFor("TrafficSplit", "v1alpha4");
   fake_.ServeResource(v4, "TrafficSplitList");
-  fake_.Upsert(v4, R"({"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"s","namespace":"default"},"spec":{"service":"web","backends":[{"service":"web-v2","weight":100}]}})");
+  fake_.Upsert(
+      v4,
+      R"({"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"s","namespace":"default"},"spec":{"service":"web","backends":[{"service":"web-v2","weight":100}]}})");
   ASSERT_TRUE(waiter_.WaitFor([&] { return store_.Count(Kind::kTrafficSplit) == 1; }, kWait));
   auto split = store_.Get<TrafficSplit>("default", "s");
   ASSERT_NE(split, nullptr);
   EXPECT_EQ(split->backends.at(0).weight, "100");
 }
 
+// The HTTPRoute CRDs of both groups and ReferenceGrant's are optional: absent at start (ready
+// anyway), each picked up when installed, at a version of its own, and the two HTTPRoutes of one
+// name in one namespace are two objects.
+TEST_F(KubeSourceTest, HTTPRouteCrdsOfBothGroupsArePickedUpWhenInstalled) {
+  const std::string gateway = CollectionFor("HTTPRoute");
+  const std::string linkerd = CollectionFor("HTTPRoute.policy.linkerd.io");
+  const std::string grants = CollectionFor("ReferenceGrant");
+  ASSERT_EQ(gateway, "/apis/gateway.networking.k8s.io/v1/httproutes");
+  ASSERT_EQ(linkerd, "/apis/policy.linkerd.io/v1beta3/httproutes");
+  fake_.StopServing(gateway);
+  fake_.StopServing(linkerd);
+  fake_.StopServing(grants);
+  Start();
+  ASSERT_TRUE(Synced());  // ready although the CRDs are absent
+  EXPECT_EQ(store_.Count(Kind::kGatewayHTTPRoute) + store_.Count(Kind::kPolicyHTTPRoute), 0u);
+  // policy.linkerd.io is served (for Servers) without httproutes: discovery sees that the
+  // resource is absent, so its collection is not asked for (it was, in a tight loop, when only
+  // the group was looked at).
+  absl::SleepFor(absl::Milliseconds(300));  // three -crd-poll intervals of this fixture
+  int asked = 0;
+  for (const auto& r : fake_.Requests()) asked += absl::StartsWith(r.path, linkerd) ? 1 : 0;
+  EXPECT_EQ(asked, 0);
+
+  // Installed later, each at a version that is not its group's preferred one: the Gateway API's
+  // HTTPRoutes at v1 but ReferenceGrants at v1beta1 only (as Gateway API v1.0 serves them), and
+  // Linkerd's HTTPRoutes at v1beta2 while the group's preferred v1beta3 has only Servers.
+  const std::string gateway_v1 = gateway;
+  const std::string grants_v1beta1 = "/apis/gateway.networking.k8s.io/v1beta1/referencegrants";
+  const std::string linkerd_v1beta2 = "/apis/policy.linkerd.io/v1beta2/httproutes";
+  fake_.ServeResource(gateway_v1, "HTTPRouteList");
+  fake_.ServeResource(linkerd_v1beta2, "HTTPRouteList");
+  fake_.ServeResource(grants_v1beta1, "ReferenceGrantList");
+  const std::string spec =
+      R"("spec":{"parentRefs":[{"group":"core","kind":"Service","name":"web"}],"rules":[{"backendRefs":[{"name":"web-v2","weight":7}]}]}})";
+  fake_.Upsert(
+      gateway_v1,
+      R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"web","namespace":"default"},)" +
+          spec);
+  fake_.Upsert(
+      linkerd_v1beta2,
+      R"({"apiVersion":"policy.linkerd.io/v1beta2","kind":"HTTPRoute","metadata":{"name":"web","namespace":"default"},)" +
+          spec);
+  fake_.Upsert(
+      grants_v1beta1,
+      R"({"apiVersion":"gateway.networking.k8s.io/v1beta1","kind":"ReferenceGrant","metadata":{"name":"g","namespace":"default"},"spec":{"from":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute","namespace":"shop"}],"to":[{"group":"","kind":"Service"}]}})");
+  ASSERT_TRUE(waiter_.WaitFor(
+      [&] {
+        return store_.Count(Kind::kGatewayHTTPRoute) == 1 &&
+               store_.Count(Kind::kPolicyHTTPRoute) == 1 &&
+               store_.Count(Kind::kReferenceGrant) == 1;
+      },
+      kWait));
+  auto routes = store_.RoutesForService("default", "web");
+  ASSERT_EQ(routes.size(), 2u);
+  std::set<std::string> versions;
+  for (const auto& r : routes) {
+    versions.insert(r->api_version);
+    ASSERT_EQ(r->rules.size(), 1u);
+    EXPECT_EQ(r->rules[0].backend_refs.at(0).weight, 7);
+  }
+  EXPECT_EQ(versions,
+            (std::set<std::string>{"gateway.networking.k8s.io/v1", "policy.linkerd.io/v1beta2"}));
+  EXPECT_EQ(store_.GrantsInNamespace("default").size(), 1u);
+
+  // Deleting one leaves the other.
+  fake_.Delete(linkerd_v1beta2, "default", "web");
+  ASSERT_TRUE(waiter_.WaitFor([&] { return store_.Count(Kind::kPolicyHTTPRoute) == 0; }, kWait));
+  EXPECT_EQ(store_.Count(Kind::kGatewayHTTPRoute), 1u);
+}
+
 TEST_F(KubeSourceTest, MetadataOnlyKindsAndReadiness) {
-  fake_.Upsert(CollectionFor("ReplicaSet"), R"({"metadata":{"name":"web-abc","namespace":"default","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true}]},"spec":{"replicas":3}})");
-  fake_.Upsert(CollectionFor("Node"), R"({"metadata":{"name":"n1","labels":{"topology.kubernetes.io/zone":"z1"}}})");
+  fake_.Upsert(
+      CollectionFor("ReplicaSet"),
+      R"({"metadata":{"name":"web-abc","namespace":"default","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true}]},"spec":{"replicas":3}})");
+  fake_.Upsert(CollectionFor("Node"),
+               R"({"metadata":{"name":"n1","labels":{"topology.kubernetes.io/zone":"z1"}}})");
   Start();
   ASSERT_TRUE(Synced());
   auto rs = store_.Get<ReplicaSet>("default", "web-abc");
@@ -272,7 +355,8 @@ TEST_F(KubeSourceTest, MetadataOnlyKindsAndReadiness) {
   EXPECT_EQ(node->meta.labels.at("topology.kubernetes.io/zone"), "z1");
   bool asked_metadata = false;
   for (const auto& r : fake_.Requests()) {
-    if (r.path == CollectionFor("ReplicaSet")) asked_metadata |= r.accept.find("PartialObjectMetadata") != std::string::npos;
+    if (r.path == CollectionFor("ReplicaSet"))
+      asked_metadata |= r.accept.find("PartialObjectMetadata") != std::string::npos;
   }
   EXPECT_TRUE(asked_metadata);
 }
@@ -371,9 +455,11 @@ TEST_F(KubeSourceTest, WatchesEndedAtOnceAndEmptyBackOff) {
   fake_.MisbehaveNext(kServices, FakeApiServer::Hostile::kEmptyWatch, kEmpty);
   const absl::Time start = absl::Now();
   fake_.EndWatches(kServices);
-  ASSERT_TRUE(waiter_.WaitFor([&] {
-    return Metric("destination_kube_errors_total", "reason", "watch_ended_early") >= kEmpty;
-  }, kWait));
+  ASSERT_TRUE(waiter_.WaitFor(
+      [&] {
+        return Metric("destination_kube_errors_total", "reason", "watch_ended_early") >= kEmpty;
+      },
+      kWait));
   EXPECT_GE(absl::Now() - start, absl::Seconds(1)) << "empty watches re-opened in a loop";
   fake_.Upsert(kServices, ServiceJson("after"));
   EXPECT_TRUE(ServicesAre({"default/after:80"}));
@@ -384,7 +470,9 @@ TEST_F(KubeSourceTest, ObjectOfAnotherKindIsNotStoredAsThisKind) {
   ASSERT_TRUE(Synced());
   ASSERT_TRUE(fake_.WaitForOpenWatches(kServices, 1, kWait));
   // A "Pod" in the Services watch: never stored as a Service.
-  fake_.Upsert(kServices, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"impostor","namespace":"default"},"spec":{"clusterIP":"10.96.0.99"}})");
+  fake_.Upsert(
+      kServices,
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"impostor","namespace":"default"},"spec":{"clusterIP":"10.96.0.99"}})");
   fake_.Upsert(kServices, ServiceJson("real"));
   EXPECT_TRUE(ServicesAre({"default/real:80"}));
   EXPECT_GE(Metric("destination_kube_errors_total", "reason", "wrong_kind"), 1);
