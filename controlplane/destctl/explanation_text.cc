@@ -38,6 +38,15 @@ std::string SplitText(const dbg::TrafficSplitRef& split) {
   return out;
 }
 
+// "ns/name (api_version, created TIME)" of an HTTPRoute (the api_version names its group).
+std::string RouteText(const dbg::HTTPRouteRef& route) {
+  std::string out = absl::StrCat(OrDash(route.name()), " (", OrDash(route.api_version()));
+  if (route.has_created())
+    absl::StrAppend(&out, ", created ", FormatRfc3339(ToTime(route.created())));
+  out.push_back(')');
+  return out;
+}
+
 std::string CandidateState(const dbg::ServiceProfileCandidate& candidate) {
   if (!candidate.exists()) return "absent";
   if (candidate.invalid_reason().empty()) return "valid";
@@ -104,11 +113,27 @@ void AppendServiceProfile(const dbg::ServiceProfileChoice& choice, std::string* 
   absl::StrAppend(out, Field("candidates", ""), candidates.Render("    "));
 }
 
+// The HTTPRoutes naming the Service: the one applied, the others and why not ("mistake" marks
+// a problem in the route itself, as opposed to a route for another port or other clients).
+void AppendRoutes(const dbg::ProfileDecision& decision, std::string* out) {
+  out->append(Field("route applied", decision.has_route_applied()
+                                         ? RouteText(decision.route_applied())
+                                         : std::string("none")));
+  if (decision.routes_ignored().empty()) {
+    out->append(Field("routes ignored", "none"));
+    return;
+  }
+  Table ignored({"ROUTE", "MISTAKE", "REASON"});
+  for (const dbg::IgnoredRoute& r : decision.routes_ignored()) {
+    ignored.AddRow({RouteText(r.route()), r.problem() ? "yes" : "no", OrDash(r.reason())});
+  }
+  absl::StrAppend(out, Field("routes ignored", ""), ignored.Render("    "));
+}
+
 void AppendSplits(const dbg::ProfileDecision& decision, std::string* out) {
   absl::StrAppend(
-      out, Field("overrides source", OrDash(decision.overrides_source())),
-      Field("split applied", decision.has_split_applied() ? SplitText(decision.split_applied())
-                                                          : std::string("none")));
+      out, Field("split applied", decision.has_split_applied() ? SplitText(decision.split_applied())
+                                                               : std::string("none")));
   if (decision.splits_ignored().empty()) {
     out->append(Field("splits ignored", "none"));
     return;
@@ -151,6 +176,8 @@ void AppendProfile(const dbg::Explanation& explanation, absl::Time now, std::str
   }
   out->append("profile:\n");
   AppendServiceProfile(explanation.profile().service_profile(), out);
+  out->append(Field("overrides source", OrDash(explanation.profile().overrides_source())));
+  AppendRoutes(explanation.profile(), out);
   AppendSplits(explanation.profile(), out);
   AppendServedProfile(explanation.profile(), out);
   AppendTopic(explanation.profile().topic(), now, out);

@@ -4,7 +4,8 @@
 //   index:       #process, #explain-form, #topics (section) > tr.topic > a.explain-link,
 //                #events (section) > tr.event, p.empty for an empty state
 //   explanation: #client, #target, #profile, #service-profile, tr.profile-candidate,
-//                .invalid-reason, .last-valid, #overrides, #split-applied, tr.split-ignored,
+//                .invalid-reason, .last-valid, #overrides, #route-applied, tr.route-ignored
+//                (.mistake when the route itself is at fault), #split-applied, tr.split-ignored,
 //                .ignored-reason, #dst-overrides > tr.dst-override, #opaque, #routes > tr.route,
 //                #retry-budget, #notes, #profile-topic, #endpoints, tr.endpoint, tr.left-out,
 //                #endpoints-topic, tr.subscriber, .error
@@ -314,6 +315,29 @@ std::string SplitsIgnoredTable(const dbg::ProfileDecision& p) {
   return absl::StrCat(out, "</table>\n");
 }
 
+std::string RouteAppliedTable(const dbg::HTTPRouteRef& r) {
+  return absl::StrCat(
+      "<table class=\"kv\" id=\"route-applied\">\n",
+      Row("HTTPRoute applied", absl::StrCat("<span class=\"name\">", E(r.name()), "</span>")),
+      Row("api version", OrNone(r.api_version(), "unknown")),
+      Row("created", TimeCell(r.has_created(), r.created(), "unknown")), "</table>\n");
+}
+
+std::string RoutesIgnoredTable(const dbg::ProfileDecision& p) {
+  if (p.routes_ignored().empty()) return "";
+  std::string out =
+      "<h3>HTTPRoutes ignored</h3>\n<table id=\"routes-ignored\">\n<tr><th>HTTPRoute</th>"
+      "<th>api version</th><th>created</th><th>mistake</th><th>reason</th></tr>\n";
+  for (const dbg::IgnoredRoute& i : p.routes_ignored()) {
+    absl::StrAppend(
+        &out, "<tr class=\"route-ignored", i.problem() ? " mistake" : "", "\"><td class=\"name\">",
+        E(i.route().name()), "</td><td>", E(i.route().api_version()), "</td><td>",
+        TimeCell(i.route().has_created(), i.route().created(), "unknown"), "</td><td>",
+        YesNo(i.problem()), "</td><td class=\"ignored-reason\">", E(i.reason()), "</td></tr>\n");
+  }
+  return absl::StrCat(out, "</table>\n");
+}
+
 std::string DstOverridesTable(const pd::DestinationProfile& profile) {
   if (profile.dst_overrides().empty()) return Empty("no dst_overrides");
   uint64_t total = 0;
@@ -337,6 +361,8 @@ std::string OverridesSection(const dbg::ProfileDecision& p) {
                    Row("overrides from", OrNone(p.overrides_source(), "none (endpoint profile)"),
                        "overrides-source"),
                    "</table>\n");
+  if (p.has_route_applied()) absl::StrAppend(&out, RouteAppliedTable(p.route_applied()));
+  absl::StrAppend(&out, RoutesIgnoredTable(p));
   if (p.has_split_applied()) absl::StrAppend(&out, SplitAppliedTable(p.split_applied()));
   absl::StrAppend(&out, SplitsIgnoredTable(p), "<h3>dst_overrides</h3>\n",
                   DstOverridesTable(p.profile()));

@@ -12,6 +12,7 @@
 #include "controlplane/topics/profile_target.h"
 #include "controlplane/translate/authority.h"
 #include "controlplane/translate/endpoint_translator.h"
+#include "watchers/kinds.h"
 
 namespace dest {
 namespace {
@@ -67,6 +68,19 @@ dbg::TrafficSplitRef SplitRef(const TrafficSplit& split, const Store& store) {
   if (stored != nullptr && stored.get() != &split) {
     ref.set_last_valid_in_force(true);
     ref.set_invalid_reason(std::string(ValidateSplitWeights(*stored).message()));
+  }
+  return ref;
+}
+
+dbg::HTTPRouteRef RouteRef(const HTTPRoute& route) {
+  dbg::HTTPRouteRef ref;
+  ref.set_name(ServiceRef{route.meta.ns, route.meta.name}.ToString());
+  ref.set_group(std::string(GroupOf(route.api_version)));
+  ref.set_api_version(route.api_version);
+  absl::Time created;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, route.meta.creation_timestamp, &created, &error)) {
+    SetTime(created, ref.mutable_created());
   }
   return ref;
 }
@@ -133,11 +147,21 @@ void ExplainServiceProfile(const Store& store, const TopicRegistry& topics, cons
     *is->mutable_split() = SplitRef(*ignored.split, store);
     is->set_reason(ignored.reason);
   }
+  if (why.notes.route_applied != nullptr) {
+    *out->mutable_route_applied() = RouteRef(*why.notes.route_applied);
+  }
+  for (const ProfileNotes::IgnoredRoute& ignored : why.notes.routes_ignored) {
+    dbg::IgnoredRoute* ir = out->add_routes_ignored();
+    *ir->mutable_route() = RouteRef(*ignored.route);
+    ir->set_reason(ignored.reason);
+    ir->set_problem(ignored.problem);
+  }
   out->mutable_opaque()->set_opaque(out->profile().opaque_protocol());
   out->mutable_opaque()->set_source(why.notes.opaque_source);
   for (const std::string& w : why.notes.warnings) {
-    // The split sentences are in splits_ignored already.
-    if (absl::StartsWith(w, "TrafficSplit ") || absl::StrContains(w, " TrafficSplits apply to ")) {
+    // The split and route sentences are in splits_ignored and routes_ignored already.
+    if (absl::StartsWith(w, "TrafficSplit ") || absl::StrContains(w, " TrafficSplits apply to ") ||
+        absl::StartsWith(w, "HTTPRoute") || absl::StrContains(w, " HTTPRoutes apply to ")) {
       continue;
     }
     out->add_notes(w);

@@ -499,6 +499,36 @@ TEST_F(DestctlTest, DestctlExplainTableInSections) {
   EXPECT_TRUE(HasLineMatching(r.out, R"(    10\.244\.2\.10:8080 +backend\.\S+ +h2 +.*)")) << r.out;
 }
 
+// An HTTPRoute with a header match next to the example's TrafficSplit: `explain` says the split
+// applies and why the route does not.
+TEST_F(DestctlTest, DestctlExplainSaysWhyAnHTTPRouteIsNotApplied) {
+  WriteFile(dir_ + "/route.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\n"
+            "kind: HTTPRoute\n"
+            "metadata: {name: canary, namespace: trafficsplit-sample}\n"
+            "spec:\n"
+            "  parentRefs: [{group: core, kind: Service, name: backend-svc}]\n"
+            "  rules:\n"
+            "  - matches: [{headers: [{name: x-canary, value: \"true\"}]}]\n"
+            "    backendRefs: [{name: failing-svc, port: 8080}]\n");
+  Result r;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        r = Run({"-o", "table", "explain", kBackend});
+        return absl::StrContains(r.out, "routes ignored:");
+      },
+      absl::Seconds(10)))
+      << r.out;
+  EXPECT_TRUE(HasLineMatching(r.out, "  overrides source +trafficsplit")) << r.out;
+  EXPECT_TRUE(HasLineMatching(r.out, "  route applied +none")) << r.out;
+  EXPECT_TRUE(HasLineMatching(r.out, "    ROUTE +MISTAKE +REASON")) << r.out;
+  EXPECT_TRUE(HasLineMatching(
+      r.out,
+      R"(    trafficsplit-sample/canary \(gateway\.networking\.k8s\.io/v1\) +yes +)"
+      R"(spec\.rules\[0\]\.matches\[0\] matches headers, which plain weights cannot express)"))
+      << r.out;
+}
+
 TEST_F(DestctlTest, DestctlExplainJsonIsTheMessage) {
   Result r = Run({"-o", "json", "explain", kBackend});
   ASSERT_EQ(r.code, 0) << absl::StrJoin(r.err, "\n");

@@ -517,6 +517,16 @@ TEST(ExplanationTest, SectionsAUserReads) {
             reason: "the client namespace has none; the service namespace's last valid version"
           }
           overrides_source: "trafficsplit"
+          routes_ignored {
+            route {
+              name: "ns/web-route"
+              group: "gateway.networking.k8s.io"
+              api_version: "gateway.networking.k8s.io/v1"
+              created { seconds: 1714557600 }
+            }
+            reason: "spec.rules[0].matches[0] matches headers, which plain weights cannot express"
+            problem: true
+          }
           split_applied {
             name: "ns/web-split"
             api_version: "split.smi-spec.io/v1alpha2"
@@ -582,6 +592,13 @@ TEST(ExplanationTest, SectionsAUserReads) {
             "    ns/web.ns.svc.cluster.local         service namespace  invalid: spec.routes[1]"
             ".condition: a match needs at least one field; its last valid version is in force\n"
             "  overrides source    trafficsplit\n"
+            "  route applied       none\n"
+            "  routes ignored:\n"
+            "    ROUTE                                                                          "
+            "MISTAKE  REASON\n"
+            "    ns/web-route (gateway.networking.k8s.io/v1, created 2024-05-01T10:00:00.000Z)  "
+            "yes      spec.rules[0].matches[0] matches headers, which plain weights cannot "
+            "express\n"
             "  split applied       ns/web-split (split.smi-spec.io/v1alpha2, created "
             "2024-05-01T10:00:00.000Z)\n"
             "  splits ignored:\n"

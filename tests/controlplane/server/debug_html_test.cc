@@ -11,6 +11,7 @@ namespace dest {
 namespace {
 
 using ::io::destination::debug::v1::EventList;
+namespace dbg = ::io::destination::debug::v1;
 using ::io::destination::debug::v1::Explanation;
 using ::io::destination::debug::v1::TopicList;
 using ::testing::HasSubstr;
@@ -260,6 +261,35 @@ TEST(ExplanationHtmlTest, PercentagesOfTheTotalWeight) {
   html = RenderExplanationHtml(explanation, "");
   EXPECT_EQ(CountRows(html, "dst-override"), 3);
   EXPECT_THAT(html, HasSubstr("33.3%"));
+}
+
+TEST(ExplanationHtmlTest, TheRouteAppliedAndTheRoutesIgnored) {
+  auto explanation = Parse<Explanation>(kCanaryExplanation);
+  dbg::ProfileDecision* p = explanation.mutable_profile();
+  p->set_overrides_source("httproute");
+  p->clear_split_applied();
+  p->mutable_route_applied()->set_name("emojivoto/web-route");
+  p->mutable_route_applied()->set_api_version("gateway.networking.k8s.io/v1");
+  p->mutable_route_applied()->mutable_created()->set_seconds(1700000000);
+  dbg::IgnoredRoute* headers = p->add_routes_ignored();
+  headers->mutable_route()->set_name("emojivoto/<i>canary</i>");
+  headers->set_reason(
+      "spec.rules[0].matches[0] matches headers, which plain weights cannot express");
+  headers->set_problem(true);
+  dbg::IgnoredRoute* port = p->add_routes_ignored();
+  port->mutable_route()->set_name("emojivoto/admin");
+  port->set_reason("spec.parentRefs[0] attaches it to port 9990 only");
+  std::string html = RenderExplanationHtml(explanation, "");
+  EXPECT_THAT(html, HasSubstr("id=\"route-applied\""));
+  EXPECT_THAT(html, HasSubstr("<span class=\"name\">emojivoto/web-route</span>"));
+  EXPECT_THAT(html, HasSubstr("gateway.networking.k8s.io/v1"));
+  EXPECT_THAT(html, Not(HasSubstr("id=\"split-applied\"")));
+  EXPECT_EQ(CountRows(html, "route-ignored mistake"), 1);
+  EXPECT_EQ(CountRows(html, "route-ignored"), 1);
+  EXPECT_THAT(html, HasSubstr("emojivoto/&lt;i&gt;canary&lt;/i&gt;"));
+  EXPECT_THAT(html, HasSubstr("matches headers, which plain weights cannot express"));
+  EXPECT_THAT(html, HasSubstr("attaches it to port 9990 only"));
+  EXPECT_THAT(html, HasSubstr("<td>httproute</td>"));
 }
 
 TEST(ExplanationHtmlTest, EndpointsAndLeftOut) {

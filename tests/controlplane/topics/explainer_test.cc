@@ -4,7 +4,9 @@
 // subscribers of the topic.
 #include "controlplane/topics/explainer.h"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -165,6 +167,88 @@ TEST_F(ExplainerTest, ConflictingSplitsAndAnInvalidProfileAreNamedWithTheirReaso
   // Once each: both splits of the conflict arrived in one batch, the loser is reported once.
   EXPECT_THAT(
       kinds, ::testing::UnorderedElementsAre("serviceprofile_invalid", "trafficsplit_not_applied"));
+}
+
+// Three HTTPRoutes for web: one applies over the splits, a newer one conflicts with it, one with a
+// header match cannot be expressed as weights; a Linkerd route for port 9990 only is not for 8080
+// (and conflicts, on 9990, with the older routes that name no port).
+constexpr char kRoutes[] = R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-route, namespace: prod, creationTimestamp: "2026-03-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web}]
+  rules: [{backendRefs: [{name: web, weight: 3}, {name: web-v4, weight: 1}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: HTTPRoute
+metadata: {name: web-newer, namespace: prod, creationTimestamp: "2026-04-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web}]
+  rules: [{backendRefs: [{name: web-v5}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-headers, namespace: prod, creationTimestamp: "2025-01-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web}]
+  rules: [{matches: [{headers: [{name: x-canary, value: "1"}]}], backendRefs: [{name: web-v6}]}]
+---
+apiVersion: policy.linkerd.io/v1beta3
+kind: HTTPRoute
+metadata: {name: web-admin, namespace: prod, creationTimestamp: "2026-05-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web, port: 9990}]
+  rules: [{backendRefs: [{name: web-admin}]}]
+)";
+
+TEST_F(ExplainerTest, TheRouteAppliedAndEveryRouteIgnoredWithItsReason) {
+  Apply(store_, kSplits);
+  Apply(store_, kRoutes);
+  const dbg::ProfileDecision p = Explain("web.prod.svc.cluster.local:8080").profile();
+  EXPECT_EQ(p.overrides_source(), "httproute");
+  EXPECT_EQ(p.route_applied().name(), "prod/web-route");
+  EXPECT_EQ(p.route_applied().group(), "gateway.networking.k8s.io");
+  EXPECT_EQ(p.route_applied().api_version(), "gateway.networking.k8s.io/v1");
+  EXPECT_EQ(p.route_applied().created().seconds(), 1772323200);
+  ASSERT_EQ(p.profile().dst_overrides_size(), 2);
+  EXPECT_EQ(p.profile().dst_overrides(1).authority(), "web-v4.prod.svc.cluster.local.:8080");
+  EXPECT_EQ(p.profile().dst_overrides(1).weight(), 10000u);
+
+  std::map<std::string, const dbg::IgnoredRoute*> ignored;
+  for (const dbg::IgnoredRoute& r : p.routes_ignored()) ignored[r.route().name()] = &r;
+  ASSERT_EQ(ignored.size(), 3u) << p.DebugString();
+  EXPECT_THAT(ignored["prod/web-newer"]->reason(), HasSubstr("conflicts with HTTPRoute "
+                                                             "prod/web-route, which is older"));
+  EXPECT_TRUE(ignored["prod/web-newer"]->problem());
+  EXPECT_EQ(ignored["prod/web-headers"]->reason(),
+            "spec.rules[0].matches[0] matches headers, which plain weights cannot express");
+  EXPECT_TRUE(ignored["prod/web-headers"]->problem());
+  EXPECT_EQ(ignored["prod/web-admin"]->route().group(), "policy.linkerd.io");
+  EXPECT_EQ(ignored["prod/web-admin"]->reason(),
+            "spec.parentRefs[0] attaches it to port 9990 only");
+  EXPECT_FALSE(ignored["prod/web-admin"]->problem());
+
+  // Both splits are shadowed by the route, and say so; none of this is repeated in the notes.
+  ASSERT_EQ(p.splits_ignored_size(), 2);
+  for (const dbg::IgnoredSplit& s : p.splits_ignored()) {
+    if (s.split().name() == "prod/web-canary") {
+      EXPECT_EQ(s.reason(), "applies, but HTTPRoute prod/web-route takes precedence");
+    }
+  }
+  for (const std::string& note : p.notes()) {
+    EXPECT_THAT(note, ::testing::Not(HasSubstr("HTTPRoute"))) << note;
+  }
+
+  // The routes' problems were recorded as events, once each, whichever port shows them: the one
+  // applied never is.
+  std::multiset<std::string> routes_reported;
+  for (const RecentEvent& ev : events_.Newest()) {
+    if (ev.kind == "httproute_not_applied") routes_reported.insert(ev.object);
+  }
+  EXPECT_THAT(routes_reported, ::testing::UnorderedElementsAre(
+                                   "HTTPRoute prod/web-headers", "HTTPRoute prod/web-newer",
+                                   "HTTPRoute.policy.linkerd.io prod/web-admin"));
 }
 
 TEST_F(ExplainerTest, AnInvalidEditKeepsTheLastValidProfileAndSaysSo) {
