@@ -227,6 +227,176 @@ TEST_F(EndToEndTest, CanaryWalkthroughEveryTransition) {
   EXPECT_EQ(stream->Pending(), 0u);
 }
 
+// The example's TrafficSplit as a Gateway API HTTPRoute with these backendRef weights (what
+// Flagger writes for a Service once it drives HTTPRoutes), `rule_extra` added to its rule.
+std::string BackendRoute(int backend, int failing, const std::string& rule_extra = "") {
+  return absl::StrCat(
+      "apiVersion: gateway.networking.k8s.io/v1\n"
+      "kind: HTTPRoute\n"
+      "metadata:\n"
+      "  name: backend-route\n"
+      "  namespace: trafficsplit-sample\n"
+      "spec:\n"
+      "  parentRefs:\n"
+      "    - {group: core, kind: Service, name: backend-svc, port: 8080}\n"
+      "  rules:\n"
+      "    - ",
+      rule_extra,
+      "backendRefs:\n"
+      "        - {name: backend-svc, port: 8080, weight: ",
+      backend,
+      "}\n"
+      "        - {name: failing-svc, port: 8080, weight: ",
+      failing, "}\n");
+}
+
+using WeightedAuthorities = std::vector<std::pair<std::string, uint32_t>>;
+
+// backend-svc and failing-svc with these wire weights.
+WeightedAuthorities BackendAndFailing(uint32_t backend, uint32_t failing) {
+  return {{"backend-svc.trafficsplit-sample.svc.cluster.local.:8080", backend},
+          {"failing-svc.trafficsplit-sample.svc.cluster.local.:8080", failing}};
+}
+
+class HTTPRouteEndToEndTest : public EndToEndTest {
+ protected:
+  io::destination::debug::v1::Explanation Explain() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    io::destination::debug::v1::ExplainRequest request;
+    request.set_authority(kBackend);
+    io::destination::debug::v1::Explanation explanation;
+    grpc::Status status =
+        io::destination::debug::v1::Debug::NewStub(channel_)->Explain(&ctx, request, &explanation);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return explanation;
+  }
+  // Waits until Explain says the dst_overrides come from `source` (the service has read the
+  // files written), with the deadline of every wait here.
+  bool WaitForSource(const std::string& source) {
+    return WaitUntil([&] { return Explain().profile().overrides_source() == source; });
+  }
+};
+
+// A canary the way Flagger runs it: the weights move step by step, first with a TrafficSplit;
+// then the Service is migrated to an HTTPRoute (created next to the split, which it takes
+// precedence over, then the split deleted) and the steps go on with the route. Every message a
+// proxy receives is the step's exact weights: it never sees the self override or a step twice,
+// and the migration itself sends nothing while the route's weights equal the split's.
+TEST_F(HTTPRouteEndToEndTest, FlaggerCanaryMigratesFromTrafficSplitToHTTPRoute) {
+  auto stream = Profile(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(Overrides(*first), BackendAndFailing(5000000, 5000000));
+
+  // TrafficSplit steps: 0% to the canary, then 10, 20, 50.
+  std::string weights = SplitWeights("500", "500");
+  for (auto [primary, canary] :
+       std::vector<std::pair<int, int>>{{100, 0}, {90, 10}, {80, 20}, {50, 50}}) {
+    SCOPED_TRACE(absl::StrCat("TrafficSplit step ", primary, "/", canary));
+    const std::string next = SplitWeights(absl::StrCat(primary), absl::StrCat(canary));
+    Edit("trafficsplit.yaml", weights, next);
+    weights = next;
+    auto got = stream->Next();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(Overrides(*got), BackendAndFailing(primary * 10000, canary * 10000));
+  }
+
+  // The migration: an HTTPRoute with the same weights appears; it takes precedence and nothing
+  // a proxy sees changes. Then the TrafficSplit goes; still nothing.
+  WriteFile(dir_ + "/route.yaml", BackendRoute(50, 50));
+  ASSERT_TRUE(WaitForSource("httproute"));
+  io::destination::debug::v1::Explanation both = Explain();
+  EXPECT_EQ(both.profile().route_applied().name(), "trafficsplit-sample/backend-route");
+  ASSERT_EQ(both.profile().splits_ignored_size(), 1);
+  EXPECT_EQ(both.profile().splits_ignored(0).reason(),
+            "applies, but HTTPRoute trafficsplit-sample/backend-route takes precedence");
+  fs::remove(dir_ + "/trafficsplit.yaml");
+  ASSERT_TRUE(WaitUntil([&] { return Explain().profile().splits_ignored_size() == 0; }));
+  EXPECT_EQ(Explain().profile().overrides_source(), "httproute");
+  EXPECT_EQ(stream->Pending(), 0u) << "the migration sent a message";  // and the next check:
+  // the next message must be the next step's
+
+  // HTTPRoute steps, then the promotion back to the primary.
+  for (auto [primary, canary] : std::vector<std::pair<int, int>>{{40, 60}, {0, 100}, {100, 0}}) {
+    SCOPED_TRACE(absl::StrCat("HTTPRoute step ", primary, "/", canary));
+    WriteFile(dir_ + "/route.yaml", BackendRoute(primary, canary));
+    auto got = stream->Next();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(Overrides(*got), BackendAndFailing(primary * 10000, canary * 10000));
+  }
+  EXPECT_EQ(stream->Pending(), 0u);
+}
+
+// Flagger's other way: the split's file is rewritten to hold the equivalent route (one write, so
+// the service applies the removal and the addition as one change). Nothing is sent.
+TEST_F(HTTPRouteEndToEndTest, OneFileSwapFromTrafficSplitToHTTPRouteSendsNothing) {
+  auto stream = Profile(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(Overrides(*first), BackendAndFailing(5000000, 5000000));
+  WriteFile(dir_ + "/trafficsplit.yaml", BackendRoute(500, 500));
+  ASSERT_TRUE(WaitForSource("httproute"));
+  EXPECT_EQ(Explain().profile().splits_ignored_size(), 0);
+  EXPECT_EQ(stream->Pending(), 0u) << "the swap sent a message";
+  // And back: the route's file becomes the split again; still nothing.
+  WriteFile(dir_ + "/trafficsplit.yaml",
+            ReadFileOrDie(std::string(DEST_SOURCE_DIR_DEFAULT) + "/examples/trafficsplit-sample/"
+                                                                 "trafficsplit.yaml"));
+  ASSERT_TRUE(WaitForSource("trafficsplit"));
+  EXPECT_EQ(stream->Pending(), 0u) << "the swap back sent a message";
+  // The next message is the next edit's (a late message from a swap would come first).
+  Edit("trafficsplit.yaml", SplitWeights("500", "500"), SplitWeights("900", "100"));
+  auto next = stream->Next();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(Overrides(*next), BackendAndFailing(9000000, 1000000));
+}
+
+// A route with a header match cannot be expressed as weights: it is not applied (the TrafficSplit
+// still is), and the log, the metric, the events and Explain say why.
+TEST_F(HTTPRouteEndToEndTest, HeaderMatchRouteIsNotAppliedAndExplained) {
+  auto stream = Profile(kBackend);
+  auto first = stream->Next();
+  ASSERT_TRUE(first.has_value());
+  WriteFile(
+      dir_ + "/route.yaml",
+      BackendRoute(0, 100, "matches: [{headers: [{name: x-canary, value: \"true\"}]}]\n      "));
+  ASSERT_TRUE(server_.WaitForLine(
+      {"HTTPRoute not applied", "HTTPRoute trafficsplit-sample/backend-route",
+       "spec.rules[0].matches[0] matches headers, which plain weights cannot express"},
+      kWait));
+  io::destination::debug::v1::Explanation why = Explain();
+  EXPECT_EQ(why.profile().overrides_source(), "trafficsplit");
+  EXPECT_FALSE(why.profile().has_route_applied());
+  ASSERT_EQ(why.profile().routes_ignored_size(), 1);
+  EXPECT_EQ(why.profile().routes_ignored(0).route().name(), "trafficsplit-sample/backend-route");
+  EXPECT_EQ(why.profile().routes_ignored(0).route().group(), "gateway.networking.k8s.io");
+  EXPECT_TRUE(why.profile().routes_ignored(0).problem());
+  EXPECT_EQ(why.profile().routes_ignored(0).reason(),
+            "spec.rules[0].matches[0] matches headers, which plain weights cannot express");
+  EXPECT_EQ(Metrics()["destination_httproute_unusable_total"], 1);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  io::destination::debug::v1::EventList events;
+  ASSERT_TRUE(io::destination::debug::v1::Debug::NewStub(channel_)
+                  ->Events(&ctx, io::destination::debug::v1::EventsRequest(), &events)
+                  .ok());
+  bool recorded = false;
+  for (const auto& e : events.events()) {
+    recorded = recorded || (e.kind() == "httproute_not_applied" &&
+                            e.object() == "HTTPRoute trafficsplit-sample/backend-route" &&
+                            e.message().find("matches headers") != std::string::npos);
+  }
+  EXPECT_TRUE(recorded) << events.DebugString();
+  EXPECT_EQ(stream->Pending(), 0u) << "an unusable route changed what proxies see";
+
+  // Fixed (the match removed): applied at once.
+  WriteFile(dir_ + "/route.yaml", BackendRoute(0, 100));
+  auto fixed = stream->Next();
+  ASSERT_TRUE(fixed.has_value());
+  EXPECT_EQ(Overrides(*fixed), BackendAndFailing(0, 1000000));
+}
+
 TEST_F(EndToEndTest, GetFollowsEndpointSliceEdits) {
   auto stream = Get(kBackend);
   auto first = stream->Next();

@@ -1,17 +1,21 @@
 // GetProfile through the real Store and TopicRegistry: every precedence state of the dst_overrides
-// merge and every transition between two of them, in both directions; client-namespace fallback;
-// invalid profiles keeping the last valid one; dedup; topic sharing.
+// merge (ServiceProfile, HTTPRoute, TrafficSplit, self) and every transition between two of them,
+// in both directions; client-namespace fallback; consumer routes; invalid profiles keeping the
+// last valid one; dedup; topic sharing.
+#include "controlplane/topics/profile_topic.h"
+
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/substitute.h"
 #include "absl/synchronization/mutex.h"
-#include "controlplane/topics/profile_topic.h"
 #include "controlplane/topics/topic_registry.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -78,7 +82,8 @@ spec:
 std::shared_ptr<const ServiceProfile> WebProfile(
     const std::string& ns, const std::vector<std::pair<std::string, std::string>>& dsts,
     const std::string& route = "GET /", bool valid = true) {
-  std::string yaml = absl::Substitute(R"(
+  std::string yaml = absl::Substitute(
+      R"(
 apiVersion: linkerd.io/v1alpha2
 kind: ServiceProfile
 metadata: {name: $0, namespace: $1}
@@ -88,9 +93,7 @@ spec:
     condition: $3
   dstOverrides:$4
 )",
-                                      kFqdn, ns, route,
-                                      valid ? "{method: GET, pathRegex: /}" : "{}",
-                                      dsts.empty() ? " []" : "");
+      kFqdn, ns, route, valid ? "{method: GET, pathRegex: /}" : "{}", dsts.empty() ? " []" : "");
   for (const auto& [authority, weight] : dsts) {
     absl::StrAppend(&yaml, "  - {authority: \"", authority, "\", weight: \"", weight, "\"}\n");
   }
@@ -101,7 +104,8 @@ spec:
 std::shared_ptr<const TrafficSplit> WebSplit(
     const std::string& name, const std::string& ts,
     const std::vector<std::pair<std::string, std::string>>& backends, bool with_matches = false) {
-  std::string yaml = absl::Substitute(R"(
+  std::string yaml = absl::Substitute(
+      R"(
 apiVersion: split.smi-spec.io/v1alpha2
 kind: TrafficSplit
 metadata: {name: $0, namespace: prod, creationTimestamp: "$1"}
@@ -110,14 +114,39 @@ spec:
   matches: $2
   backends:
 )",
-                                      name, ts,
-                                      with_matches
-                                          ? "[{kind: HTTPRouteGroup, name: canary-routes}]"
-                                          : "[]");
+      name, ts, with_matches ? "[{kind: HTTPRouteGroup, name: canary-routes}]" : "[]");
   for (const auto& [service, weight] : backends) {
     absl::StrAppend(&yaml, "  - {service: ", service, ", weight: \"", weight, "\"}\n");
   }
   return Object<TrafficSplit>(yaml);
+}
+
+// An HTTPRoute of web in prod (port unset), one rule with backendRefs {service, weight}; `group`
+// picks gateway.networking.k8s.io/v1 or policy.linkerd.io/v1beta3; `rule_extra` is added to the
+// rule (say, a header match); `parent_extra` to the parentRef (say, a port); `ns` the route's own
+// namespace (a consumer route when not prod).
+AnyObject WebRoute(const std::string& name, const std::string& ts,
+                   const std::vector<std::pair<std::string, int>>& backends,
+                   const std::string& rule_extra = "", const std::string& parent_extra = "",
+                   const std::string& api_version = "gateway.networking.k8s.io/v1",
+                   const std::string& ns = "prod") {
+  std::string yaml = absl::Substitute(R"(
+apiVersion: $0
+kind: HTTPRoute
+metadata: {name: $1, namespace: $2, creationTimestamp: "$3"}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web, namespace: prod$4}]
+  rules:
+  - $5backendRefs:
+)",
+                                      api_version, name, ns, ts, parent_extra,
+                                      rule_extra.empty() ? "" : rule_extra + "\n    ");
+  for (const auto& [service, weight] : backends) {
+    absl::StrAppend(&yaml, "    - {name: ", service, ", port: 8080, weight: ", weight, "}\n");
+  }
+  std::vector<ObjectEvent> events = Events(yaml);
+  EXPECT_EQ(events.size(), 1u) << yaml;
+  return events.empty() ? AnyObject{} : events[0].object;
 }
 
 class ProfileTopicTest : public ::testing::Test {
@@ -167,25 +196,102 @@ std::vector<MergeState> MergeStates() {
   const std::string self = "web.prod.svc.cluster.local.:8080";
   const std::string canary = "web-canary.prod.svc.cluster.local.:8080";
   const std::string primary = "web-primary.prod.svc.cluster.local.:8080";
+  const std::string stable = "web-stable.prod.svc.cluster.local.:8080";
   auto svc = WebService();
-  auto split = WebSplit("web-split", "2026-01-01T00:00:00Z", {{"web-primary", "90"}, {"web-canary", "10"}});
+  auto split =
+      WebSplit("web-split", "2026-01-01T00:00:00Z", {{"web-primary", "90"}, {"web-canary", "10"}});
   auto older = WebSplit("a-older", "2025-01-01T00:00:00Z", {{"web-canary", "1"}});
   auto matches = WebSplit("web-split", "2026-01-01T00:00:00Z", {{"web-canary", "1"}}, true);
-  auto sp_dst = WebProfile("prod", {{"web-v2.prod.svc.cluster.local", "500m"}, {"web-v1.prod:9090", "1"}});
+  auto sp_dst =
+      WebProfile("prod", {{"web-v2.prod.svc.cluster.local", "500m"}, {"web-v1.prod:9090", "1"}});
   auto sp_plain = WebProfile("prod", {});
-  return {
-      {"nothing", {svc}, {{self, 10000}}, 0},
-      {"split", {svc, split}, {{primary, 900000}, {canary, 100000}}, 0},
-      {"split_with_matches", {svc, matches}, {{self, 10000}}, 0},
-      {"two_splits_oldest_wins", {svc, split, older}, {{canary, 10000}}, 0},
-      {"sp_without_dst", {svc, sp_plain}, {{self, 10000}}, 1},
-      {"sp_without_dst_and_split", {svc, sp_plain, split}, {{primary, 900000}, {canary, 100000}}, 1},
-      {"sp_dst_and_split",
-       {svc, sp_dst, split},
-       {{"web-v2.prod.svc.cluster.local:8080", 5000}, {"web-v1.prod:9090", 10000}},
-       1},
-      {"no_service", {}, {{self, 10000}}, 0},
+  const Overrides split_dsts = {{primary, 900000}, {canary, 100000}};
+  const Overrides sp_dsts = {{"web-v2.prod.svc.cluster.local:8080", 5000},
+                             {"web-v1.prod:9090", 10000}};
+  // The route's weights differ from the split's, so a test can tell which one applies.
+  auto route =
+      WebRoute("web-route", "2026-02-01T00:00:00Z", {{"web-stable", 3}, {"web-canary", 1}});
+  const Overrides route_dsts = {{stable, 30000}, {canary, 10000}};
+  auto headers = WebRoute("web-route", "2026-02-01T00:00:00Z", {{"web-canary", 1}},
+                          "matches: [{headers: [{name: x-canary, value: \"1\"}]}]");
+
+  // Every combination of the three sources: ServiceProfile {none, without dstOverrides, with},
+  // HTTPRoute {none, applicable, not expressible}, TrafficSplit {none, applicable, with matches}.
+  struct Choice {
+    std::string name;
+    std::optional<AnyObject> object;
+    std::optional<Overrides> dsts;  // set when this choice supplies dst_overrides
+    size_t routes = 0;
   };
+  const std::vector<Choice> sps = {
+      {"", std::nullopt, std::nullopt, 0},
+      {"sp_without_dst", sp_plain, std::nullopt, 1},
+      {"sp_dst", sp_dst, sp_dsts, 1},
+  };
+  const std::vector<Choice> routes = {
+      {"", std::nullopt, std::nullopt},
+      {"route", route, route_dsts},
+      {"route_with_headers", headers, std::nullopt},
+  };
+  const std::vector<Choice> splits = {
+      {"", std::nullopt, std::nullopt},
+      {"split", split, split_dsts},
+      {"split_with_matches", matches, std::nullopt},
+  };
+  std::vector<MergeState> states;
+  for (const Choice& sp : sps) {
+    for (const Choice& rt : routes) {
+      for (const Choice& sl : splits) {
+        MergeState state;
+        std::vector<std::string> names;
+        state.objects.push_back(svc);
+        Overrides expected = {{self, 10000}};  // the precedence of behaviour.md 3.2, highest last
+        for (const Choice* c : {&sl, &rt, &sp}) {
+          if (!c->name.empty()) names.insert(names.begin(), c->name);
+          if (c->object) state.objects.push_back(*c->object);
+          if (c->dsts) expected = *c->dsts;
+        }
+        state.name = names.empty() ? "nothing" : absl::StrJoin(names, "+");
+        state.expected = std::move(expected);
+        state.routes = sp.routes;
+        states.push_back(std::move(state));
+      }
+    }
+  }
+  // Conflicts, the other group, and attachment.
+  states.push_back({"two_splits_oldest_wins", {svc, split, older}, {{canary, 10000}}, 0});
+  states.push_back({"two_routes_oldest_wins",
+                    {svc, route, WebRoute("z-older", "2025-06-01T00:00:00Z", {{"web-primary", 1}})},
+                    {{primary, 10000}},
+                    0});
+  states.push_back({"same_age_routes_name_wins",
+                    {svc, route, WebRoute("a-route", "2026-02-01T00:00:00Z", {{"web-primary", 1}})},
+                    {{primary, 10000}},
+                    0});
+  states.push_back({"linkerd_policy_route",
+                    {svc, split,
+                     WebRoute("web-route", "2026-02-01T00:00:00Z", {{"web-primary", 1}}, "", "",
+                              "policy.linkerd.io/v1beta3")},
+                    {{primary, 10000}},
+                    0});
+  states.push_back(
+      {"route_for_another_port",
+       {svc, split,
+        WebRoute("web-route", "2026-02-01T00:00:00Z", {{"web-primary", 1}}, "", ", port: 9090")},
+       split_dsts,
+       0});
+  states.push_back({"route_for_this_port",
+                    {svc, WebRoute("web-route", "2026-02-01T00:00:00Z", {{"web-primary", 1}}, "",
+                                   ", port: 8080")},
+                    {{primary, 10000}},
+                    0});
+  states.push_back({"route_zero_weight_backend",
+                    {svc, WebRoute("web-route", "2026-02-01T00:00:00Z",
+                                   {{"web-primary", 1}, {"web-canary", 0}})},
+                    {{primary, 10000}, {canary, 0}},
+                    0});
+  states.push_back({"no_service", {}, {{self, 10000}}, 0});
+  return states;
 }
 
 TEST_F(ProfileTopicTest, EveryMergeStateAndEveryTransitionBothWays) {
@@ -255,6 +361,39 @@ TEST_F(ProfileTopicTest, ClientNamespaceProfileWinsWhileItExists) {
   EXPECT_EQ(c[0].routes_size(), 0);
   EXPECT_FALSE(c[0].has_profile_ref());
   EXPECT_FLOAT_EQ(c[0].retry_budget().retry_ratio(), 0.2f);
+}
+
+// A route in the client's namespace naming the Service (a consumer route) applies to that
+// client only, over the Service's own (producer) route; other clients keep the producer route.
+TEST_F(ProfileTopicTest, ConsumerRouteAppliesOnlyToItsNamespace) {
+  const std::string primary = "web-primary.prod.svc.cluster.local.:8080";
+  // A backendRef without a namespace is in the route's namespace: shop's own canary.
+  const std::string canary = "web-canary.shop.svc.cluster.local.:8080";
+  auto svc = WebService();
+  auto producer = WebRoute("web-route", "2026-02-01T00:00:00Z", {{"web-primary", 1}});
+  // Older than the producer route: age does not matter across the two kinds of route.
+  auto consumer = WebRoute("shop-view", "2025-01-01T00:00:00Z", {{"web-canary", 1}}, "", "",
+                           "gateway.networking.k8s.io/v1", "shop");
+  SetWorld({svc, producer});
+  auto shop = std::make_shared<RecordingSink>();
+  auto prod = std::make_shared<RecordingSink>();
+  auto t1 = Subscribe(shop, "shop");
+  auto t2 = Subscribe(prod, "");
+  EXPECT_EQ(OverridesOf(shop->Take().at(0)), (Overrides{{primary, 10000}}));
+  EXPECT_EQ(OverridesOf(prod->Take().at(0)), (Overrides{{primary, 10000}}));
+
+  SetWorld({svc, producer, consumer});
+  auto s = shop->Take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(OverridesOf(s[0]), (Overrides{{canary, 10000}}));
+  EXPECT_TRUE(prod->Take().empty());
+
+  // Without the producer route, the consumer route still applies to shop only.
+  SetWorld({svc, consumer});
+  EXPECT_TRUE(shop->Take().empty());
+  auto p = prod->Take();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(OverridesOf(p[0]), (Overrides{{"web.prod.svc.cluster.local.:8080", 10000}}));
 }
 
 TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
@@ -333,8 +472,8 @@ TEST_F(ProfileTopicTest, StreamsShareOneTopicAndOneSerialization) {
   // An unrelated change reaches nobody.
   auto other = std::make_shared<Service>(*WebService());
   other->meta.name = "other";
-  SetWorld({WebService(), other,
-            WebSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
+  SetWorld(
+      {WebService(), other, WebSplit("s", "2026-01-01T00:00:00Z", {{"web", "1"}, {"web-b", "1"}})});
   for (const auto& s : sinks) EXPECT_TRUE(s->Take().empty());
   for (const auto& s : sinks) held[0]->Unsubscribe(s.get());
   for (const auto& t : held) topics_.ReleaseProfile(*t);
