@@ -352,6 +352,30 @@ TEST_F(HTTPRouteEndToEndTest, OneFileSwapFromTrafficSplitToHTTPRouteSendsNothing
   EXPECT_EQ(Overrides(*next), BackendAndFailing(9000000, 1000000));
 }
 
+// Both examples loaded side by side (httproute-sample in a subdirectory): the HTTPRoute example
+// serves a proxy exactly what the TrafficSplit example does, field for field once the namespace
+// is renamed.
+class ExamplesSideBySideTest : public EndToEndTest {
+ protected:
+  void Prepare() override {
+    const char* src = std::getenv("DEST_SOURCE_DIR");
+    fs::copy(
+        fs::path(src != nullptr ? src : DEST_SOURCE_DIR_DEFAULT) / "examples" / "httproute-sample",
+        fs::path(dir_) / "httproute-sample", fs::copy_options::recursive);
+  }
+};
+
+TEST_F(ExamplesSideBySideTest, HTTPRouteExampleServesWhatTheTrafficSplitExampleServes) {
+  auto split = Profile(kBackend)->Next();
+  auto route = Profile("backend-svc.httproute-sample.svc.cluster.local:8080")->Next();
+  ASSERT_TRUE(split.has_value());
+  ASSERT_TRUE(route.has_value());
+  ASSERT_EQ(Overrides(*split), BackendAndFailing(5000000, 5000000));
+  EXPECT_EQ(
+      absl::StrReplaceAll(route->DebugString(), {{"httproute-sample", "trafficsplit-sample"}}),
+      split->DebugString());
+}
+
 // A route with a header match cannot be expressed as weights: it is not applied (the TrafficSplit
 // still is), and the log, the metric, the events and Explain say why.
 TEST_F(HTTPRouteEndToEndTest, HeaderMatchRouteIsNotAppliedAndExplained) {

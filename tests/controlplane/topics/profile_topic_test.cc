@@ -396,6 +396,45 @@ TEST_F(ProfileTopicTest, ConsumerRouteAppliesOnlyToItsNamespace) {
   EXPECT_EQ(OverridesOf(p[0]), (Overrides{{"web.prod.svc.cluster.local.:8080", 10000}}));
 }
 
+// A backend in another namespace applies only while a ReferenceGrant there allows it: granting it
+// (or taking the grant back) reaches open streams without an edit to the route.
+TEST_F(ProfileTopicTest, ReferenceGrantAppliesAndWithdrawsACrossNamespaceRoute) {
+  const Overrides self = {{"web.prod.svc.cluster.local.:8080", 10000}};
+  auto svc = WebService();
+  std::vector<ObjectEvent> route = Events(R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-route, namespace: prod}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web}]
+  rules: [{backendRefs: [{name: web, namespace: canaries, port: 8080}]}]
+)");
+  std::vector<ObjectEvent> grant = Events(R"(
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: from-prod, namespace: canaries}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: prod}]
+  to: [{group: "", kind: Service, name: web}]
+)");
+  ASSERT_EQ(route.size(), 1u);
+  ASSERT_EQ(grant.size(), 1u);
+  SetWorld({svc, route[0].object});
+  auto sink = std::make_shared<RecordingSink>();
+  auto topic = Subscribe(sink);
+  EXPECT_EQ(OverridesOf(sink->Take().at(0)), self);
+
+  SetWorld({svc, route[0].object, grant[0].object});
+  auto granted = sink->Take();
+  ASSERT_EQ(granted.size(), 1u);
+  EXPECT_EQ(OverridesOf(granted[0]), (Overrides{{"web.canaries.svc.cluster.local.:8080", 10000}}));
+
+  SetWorld({svc, route[0].object});
+  auto withdrawn = sink->Take();
+  ASSERT_EQ(withdrawn.size(), 1u);
+  EXPECT_EQ(OverridesOf(withdrawn[0]), self);
+}
+
 TEST_F(ProfileTopicTest, InvalidProfileKeepsTheLastValidOne) {
   auto svc = WebService();
   SetWorld({svc, WebProfile("prod", {{"a.prod.svc.cluster.local", "1"}}, "good")});
