@@ -138,20 +138,44 @@ std::string BenchManifests::ServiceFile(int s) const {
 
 std::string BenchManifests::ChurnFile(int s, uint32_t split_gen, uint32_t ep_gen) const {
   std::string name = ServiceName(s);
-  std::string out = absl::StrFormat(
-      "apiVersion: split.smi-spec.io/v1alpha2\n"
-      "kind: TrafficSplit\n"
-      "metadata:\n"
-      "  name: %s-split\n"
-      "  namespace: %s\n"
-      "spec:\n"
-      "  service: %s\n"
-      "  backends:\n",
-      name, kNamespace, name);
-  for (int b = 0; b < options_.split_backends; ++b) {
-    absl::StrAppendFormat(&out, "    - service: %s%s\n      weight: %d\n", name,
-                          b == 0 ? "" : absl::StrFormat("-v%d", b),
-                          b == 0 ? kWeightBase + static_cast<int>(split_gen) : 100);
+  std::string out;
+  auto weight = [split_gen](int b) {
+    return b == 0 ? kWeightBase + static_cast<int>(split_gen) : 100;
+  };
+  auto backend = [&name](int b) {
+    return absl::StrCat(name, b == 0 ? "" : absl::StrFormat("-v%d", b));
+  };
+  if (options_.httproute) {
+    out = absl::StrFormat(
+        "apiVersion: gateway.networking.k8s.io/v1\n"
+        "kind: HTTPRoute\n"
+        "metadata:\n"
+        "  name: %s-route\n"
+        "  namespace: %s\n"
+        "spec:\n"
+        "  parentRefs:\n"
+        "    - {group: core, kind: Service, name: %s, port: %d}\n"
+        "  rules:\n"
+        "    - backendRefs:\n",
+        name, kNamespace, name, kPort);
+    for (int b = 0; b < options_.split_backends; ++b) {
+      absl::StrAppendFormat(&out, "        - {name: %s, port: %d, weight: %d}\n", backend(b), kPort,
+                            weight(b));
+    }
+  } else {
+    out = absl::StrFormat(
+        "apiVersion: split.smi-spec.io/v1alpha2\n"
+        "kind: TrafficSplit\n"
+        "metadata:\n"
+        "  name: %s-split\n"
+        "  namespace: %s\n"
+        "spec:\n"
+        "  service: %s\n"
+        "  backends:\n",
+        name, kNamespace, name);
+    for (int b = 0; b < options_.split_backends; ++b) {
+      absl::StrAppendFormat(&out, "    - service: %s\n      weight: %d\n", backend(b), weight(b));
+    }
   }
   absl::StrAppendFormat(&out,
                         "---\n"

@@ -1,6 +1,7 @@
 // The benchmark's cluster, as a directory of manifests the `destination` server watches: S Services
 // (namespace `bench`, port 8080), each with E meshed Pods behind one EndpointSlice and a
-// TrafficSplit over B backends, so that each GetProfile message is about 1 KB.
+// TrafficSplit (or, with Options::httproute, an HTTPRoute) over B backends, so that each GetProfile
+// message is about 1 KB.
 //
 // Each Service's EndpointSlice and TrafficSplit live in their own file, `churn-NNNNN.yaml`, which
 // Apply() rewrites (write a dot-file, rename it into place) to make a change. A change carries a
@@ -31,6 +32,9 @@ class BenchManifests {
     int split_backends = 9;        // per TrafficSplit
     bool change_split = true;      // a change rewrites the TrafficSplit weights
     bool change_endpoints = true;  // a change replaces the last endpoint
+    // The weights come from a Gateway API HTTPRoute attached to the Service instead of a
+    // TrafficSplit: the same backends and weights, the same wire weights (w x 10000).
+    bool httproute = false;
   };
 
   static constexpr const char* kNamespace = "bench";

@@ -78,9 +78,13 @@ ABSL_FLAG(double, hot_fraction, 0.5,
           "the other Services");
 ABSL_FLAG(std::string, change_scope, "hot",
           "what a change rewrites: hot (the hot Service's file) or all (every Service's)");
-ABSL_FLAG(std::string, change_kind, "both",
-          "what a change changes: split (TrafficSplit weights: GetProfile streams), endpoints "
-          "(one endpoint replaced: Get streams) or both");
+ABSL_FLAG(
+    std::string, change_kind, "both",
+    "what a change changes: split (the weights, see --shift-source: GetProfile streams), endpoints "
+    "(one endpoint replaced: Get streams) or both");
+ABSL_FLAG(std::string, shift_source, "trafficsplit",
+          "what carries each Service's weights: trafficsplit (SMI TrafficSplit) or httproute (a "
+          "Gateway API HTTPRoute attached to the Service; the same wire weights)");
 ABSL_FLAG(int, changes, 5, "changes applied one at a time, each awaited at every stream");
 ABSL_FLAG(double, churn_rate, 0, "churn mode: changes per second (0: no churn mode)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "length of the churn mode");
@@ -292,6 +296,11 @@ struct Config {
     c.manifests.split_backends = absl::GetFlag(FLAGS_split_backends);
     c.manifests.change_split = c.kind != "endpoints";
     c.manifests.change_endpoints = c.kind != "split";
+    const std::string shift_source = absl::GetFlag(FLAGS_shift_source);
+    if (shift_source != "trafficsplit" && shift_source != "httproute") {
+      Fatal("--shift-source: want trafficsplit or httproute");
+    }
+    c.manifests.httproute = shift_source == "httproute";
     c.changes = absl::GetFlag(FLAGS_changes);
     c.churn_rate = absl::GetFlag(FLAGS_churn_rate);
     c.churn_duration = absl::GetFlag(FLAGS_duration);
@@ -572,6 +581,8 @@ class Bench {
     report_.Add("hot_fraction", "hot fraction (streams on svc-00000)", config_.hot_fraction, "", 2);
     report_.AddText("change_scope", "change scope", config_.scope);
     report_.AddText("change_kind", "change kind", config_.kind);
+    report_.AddText("shift_source", "weights from",
+                    config_.manifests.httproute ? "HTTPRoute" : "TrafficSplit");
     report_.Add("client_deadlock_detection", "absl deadlock detection in destbench",
                 absl::GetFlag(FLAGS_client_deadlock_detection) ? 1 : 0);
     report_.Add("open_file_limit", "RLIMIT_NOFILE (raised to hard max)",

@@ -5,16 +5,18 @@
 #include <string>
 
 #include "watchers/decode/json_decoder.h"
+#include "watchers/kinds.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string json(reinterpret_cast<const char*>(data), size);
   (void)dest::DecodeJsonObject(json, "", "");
-  static constexpr const char* kKinds[][2] = {
-      {"v1", "Service"},          {"discovery.k8s.io/v1", "EndpointSlice"},
-      {"v1", "Endpoints"},        {"v1", "Pod"},
-      {"apps/v1", "ReplicaSet"},  {"batch/v1", "Job"},
-      {"v1", "Node"},             {"linkerd.io/v1alpha2", "ServiceProfile"},
-      {"split.smi-spec.io/v1alpha2", "TrafficSplit"}};
-  for (const auto& [api_version, kind] : kKinds) (void)dest::DecodeJsonObject(json, api_version, kind);
+  // Every kind of the table (watchers/kinds.h), at its first version, so that a kind added there
+  // is fuzzed here too.
+  for (const dest::KindInfo& k : dest::kKinds) {
+    const std::string version(k.Versions().front());
+    const std::string api_version =
+        k.group.empty() ? version : std::string(k.group) + "/" + version;
+    (void)dest::DecodeJsonObject(json, api_version, std::string(k.name));
+  }
   return 0;
 }
