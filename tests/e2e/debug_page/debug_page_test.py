@@ -13,8 +13,10 @@ position) and checks the explanation: the split applied, the split ignored with 
 invalid ServiceProfile with its reason, the traffic shares, the subscriber.
 
 Scenarios: "canary-debug" serves examples/canary-debug/ as it is (skipped when that directory is
-absent); "generated" writes examples/trafficsplit-sample/ plus the conflicting split and the
-invalid ServiceProfile to a temporary directory.
+absent); "generated" writes examples/trafficsplit-sample/ plus the conflicting split, the
+invalid ServiceProfile and an HTTPRoute with a header match to a temporary directory, and also
+checks that the route is not applied: its event on the index, and its row among the HTTPRoutes
+ignored, marked a mistake, with the reason.
 
 The browser speaks the DevTools protocol over a pipe (--remote-debugging-pipe: fd 3 in, fd 4
 out, messages separated by NUL), so no WebSocket client and no npm package is needed. Python's
@@ -74,7 +76,8 @@ def wait_until(what, deadline_s, poll, interval_s=0.05):
 class Scenario:
     """A manifests directory and what the debug page must show for it."""
 
-    def __init__(self, name, manifests, authority, token, applied, ignored, profile, shares):
+    def __init__(self, name, manifests, authority, token, applied, ignored, profile, shares,
+                 route_ignored=None):
         self.name = name
         self.manifests = manifests
         self.authority = authority
@@ -83,6 +86,8 @@ class Scenario:
         self.ignored = ignored  # "namespace/name" of the one ignored
         self.profile = profile  # "namespace/name" of the invalid ServiceProfile
         self.shares = shares  # the dst_overrides shares shown, in order ("90.0%", ...)
+        # "namespace/name" of an HTTPRoute with a header match (not applied, a mistake), if any
+        self.route_ignored = route_ignored
 
 
 def canary_debug_scenario():
@@ -121,6 +126,21 @@ spec:
     - {service: failing-svc, weight: 500}
 """
 
+GENERATED_ROUTE = """\
+# A header match: plain weights cannot express it, so it is not applied (the splits are).
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: backend-canary-header
+  namespace: trafficsplit-sample
+spec:
+  parentRefs:
+    - {group: core, kind: Service, name: backend-svc}
+  rules:
+    - matches: [{headers: [{name: x-canary, value: "true"}]}]
+      backendRefs: [{name: failing-svc, port: 8080}]
+"""
+
 GENERATED_PROFILE = """\
 # Invalid: "300 ms" is not a Go duration.
 apiVersion: linkerd.io/v1alpha2
@@ -145,11 +165,13 @@ def generated_scenario(tmp):
         f.write(GENERATED_SPLITS)
     with open(os.path.join(manifests, "serviceprofile.yaml"), "w", encoding="utf-8") as f:
         f.write(GENERATED_PROFILE)
+    with open(os.path.join(manifests, "httproute.yaml"), "w", encoding="utf-8") as f:
+        f.write(GENERATED_ROUTE)
     ns = "trafficsplit-sample"
     return Scenario("generated", manifests, f"backend-svc.{ns}.svc.cluster.local:8080",
                     '{"ns":"trafficsplit-sample","nodeName":"node-2"}', f"{ns}/backend-split",
                     f"{ns}/backend-split-manual", f"{ns}/backend-svc.{ns}.svc.cluster.local",
-                    ["75.0%", "25.0%"])
+                    ["75.0%", "25.0%"], route_ignored=f"{ns}/backend-canary-header")
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -384,6 +406,10 @@ EXPLANATION_QUERY = """(() => {
     formAuthority: (document.querySelector('input[name=authority]') || {}).value,
     formToken: (document.querySelector('input[name=context_token]') || {}).value,
     applied: one('#split-applied'),
+    routeApplied: one('#route-applied'),
+    routesIgnored: [...document.querySelectorAll('tr.route-ignored')].map(r => ({
+      name: text(r, '.name'), reason: text(r, '.ignored-reason'),
+      mistake: r.classList.contains('mistake')})),
     ignored: [...document.querySelectorAll('tr.split-ignored')].map(r => ({
       name: text(r, '.name'), reason: text(r, '.ignored-reason')})),
     candidates: [...document.querySelectorAll('tr.profile-candidate')].map(r => ({
@@ -426,6 +452,11 @@ def check_index(page, scenario, log):
                  lambda e: e["kind"] == "trafficsplit_not_applied"
                  and e["object"].endswith(" " + scenario.ignored))
     log(f"event {split['kind']}: {split['object']}: {split['message']}")
+    if scenario.route_ignored:
+        route = find(page["events"], f"an httproute_not_applied event for {scenario.route_ignored}",
+                     lambda e: e["kind"] == "httproute_not_applied"
+                     and e["object"].endswith(" " + scenario.route_ignored))
+        log(f"event {route['kind']}: {route['object']}: {route['message']}")
     for path in ("/debug/topics", "/debug/events", "/metrics"):
         check(path in page["links"], f"/debug/ does not link to {path}")
     return topic["href"]
@@ -452,6 +483,14 @@ def check_explanation(page, scenario, log):
           f"the reason {scenario.ignored} is ignored does not name the older split "
           f"{scenario.applied}: {reason!r}")
     log(f"split ignored: {scenario.ignored}: {reason}")
+    if scenario.route_ignored:
+        check(page["routeApplied"] is None, f"#route-applied shown: {page['routeApplied']!r}")
+        route = find(page["routesIgnored"], f"the ignored HTTPRoute {scenario.route_ignored}",
+                     lambda r: r["name"] == scenario.route_ignored)
+        check(route["mistake"] and "matches headers" in (route["reason"] or ""),
+              f"the HTTPRoute {scenario.route_ignored} is not shown as a mistake with its reason "
+              f"(the header match): {route!r}")
+        log(f"HTTPRoute ignored: {scenario.route_ignored}: {route['reason']}")
     candidate = find(page["candidates"], f"the ServiceProfile candidate {scenario.profile}",
                      lambda c: c["name"] == scenario.profile)
     check(candidate["invalid"] and "timeout" in candidate["invalid"],
