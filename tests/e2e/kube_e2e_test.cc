@@ -27,8 +27,8 @@ struct Server {
 
   bool Start(const std::vector<std::string>& extra) {
     if (!dest.Start(extra, -1, kWait)) return false;
-    stub = pb::Destination::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", dest.grpc_port), grpc::InsecureChannelCredentials()));
+    stub = pb::Destination::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", dest.grpc_port),
+                                                        grpc::InsecureChannelCredentials()));
     return true;
   }
   // Reads `n` messages of a stream (each within the deadline).
@@ -69,11 +69,14 @@ class KubeEndToEndTest : public ::testing::Test {
     ServeAll(fake_);
     ASSERT_GT(LoadManifests(fake_, examples_), 5);
     dir_ = MakeTempDir();
-    WriteFile(dir_ + "/kubeconfig",
-              absl::StrCat("apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
-                           "clusters:\n- name: fake\n  cluster:\n    server: ", fake_.url(), "\n"
-                           "users:\n- name: u\n  user:\n    token: secret\n"
-                           "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: u\n"));
+    WriteFile(
+        dir_ + "/kubeconfig",
+        absl::StrCat("apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+                     "clusters:\n- name: fake\n  cluster:\n    server: ",
+                     fake_.url(),
+                     "\n"
+                     "users:\n- name: u\n  user:\n    token: secret\n"
+                     "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: u\n"));
     fake_.SetRequiredToken("secret");
   }
   void TearDown() override { RemoveTree(dir_); }
@@ -117,7 +120,9 @@ TEST_F(KubeEndToEndTest, SameAnswersAsTheManifestsSourceAndFollowsApiChanges) {
   ASSERT_TRUE(reader->Read(&p));
   EXPECT_EQ(p.dst_overrides_size(), 2);
   std::string split = CollectionFor("TrafficSplit");
-  fake_.Upsert(split, R"({"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"backend-split","namespace":"trafficsplit-sample"},"spec":{"service":"backend-svc","backends":[{"service":"backend-svc","weight":900},{"service":"failing-svc","weight":100}]}})");
+  fake_.Upsert(
+      split,
+      R"({"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"backend-split","namespace":"trafficsplit-sample"},"spec":{"service":"backend-svc","backends":[{"service":"backend-svc","weight":900},{"service":"failing-svc","weight":100}]}})");
   ASSERT_TRUE(reader->Read(&p));
   ASSERT_EQ(p.dst_overrides_size(), 2);
   EXPECT_EQ(p.dst_overrides(0).weight(), 9000000u);
@@ -129,7 +134,8 @@ TEST_F(KubeEndToEndTest, SameAnswersAsTheManifestsSourceAndFollowsApiChanges) {
   fake_.Compact(FakeApiServer::GoneMode::kInStreamError);
   ASSERT_TRUE(reader->Read(&p));
   ASSERT_EQ(p.dst_overrides_size(), 1);
-  EXPECT_EQ(p.dst_overrides(0).authority(), "backend-svc.trafficsplit-sample.svc.cluster.local.:8080");
+  EXPECT_EQ(p.dst_overrides(0).authority(),
+            "backend-svc.trafficsplit-sample.svc.cluster.local.:8080");
   ctx.TryCancel();
   reader->Finish();
 }
@@ -144,6 +150,78 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 503);
   ASSERT_TRUE(kube.dest.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 200);
+}
+
+// A Service migrated from its TrafficSplit to an equivalent HTTPRoute through the API, the way a
+// rollout tool does it: the route is created (it takes precedence), the split deleted, then the
+// route's weights move. The open stream's next message is the moved weights: nothing was sent in
+// between, in particular never the Service's self override.
+TEST_F(KubeEndToEndTest, MigrationFromTrafficSplitToHTTPRouteThroughTheApi) {
+  Server kube;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  // Proxies reach a replica once it is ready (every kind listed), as the chart's probe has it.
+  ASSERT_TRUE(
+      WaitUntil([&] { return HttpGet(kube.dest.admin_port, "/ready").first == 200; }, kWait));
+  pb::GetDestination req;
+  req.set_path(kBackend);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = kube.stub->GetProfile(&ctx, req);
+  pb::DestinationProfile p;
+  ASSERT_TRUE(reader->Read(&p));
+  ASSERT_EQ(p.dst_overrides_size(), 2);
+  EXPECT_EQ(p.dst_overrides(0).weight(), 5000000u);
+
+  const std::string routes = CollectionFor("HTTPRoute");
+  auto route = [](int backend, int failing) {
+    return absl::StrCat(
+        R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"backend-route","namespace":"trafficsplit-sample"},"spec":{"parentRefs":[{"group":"core","kind":"Service","name":"backend-svc","port":8080}],"rules":[{"backendRefs":[{"name":"backend-svc","port":8080,"weight":)",
+        backend, R"(},{"name":"failing-svc","port":8080,"weight":)", failing, "}]}]}}");
+  };
+  fake_.Upsert(routes, route(500, 500));
+  // A tool deletes the split once the route is in place; each kind has its own watch, so wait for
+  // the service to hold the route (its cache gauge) as the tool waits for the route's status.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return ScrapeMetrics(
+                   kube.dest.admin_port)["httproutes_gateway_networking_k8s_io_cache_size"] == 1;
+      },
+      kWait));
+  fake_.Delete(CollectionFor("TrafficSplit"), "trafficsplit-sample", "backend-split");
+  fake_.Upsert(routes, route(900, 100));
+  ASSERT_TRUE(reader->Read(&p));
+  ASSERT_EQ(p.dst_overrides_size(), 2) << p.DebugString();
+  EXPECT_EQ(p.dst_overrides(0).authority(),
+            "backend-svc.trafficsplit-sample.svc.cluster.local.:8080");
+  EXPECT_EQ(p.dst_overrides(0).weight(), 9000000u);
+  EXPECT_EQ(p.dst_overrides(1).weight(), 1000000u);
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+// examples/httproute-sample through the API serves what it serves from the manifests.
+class HTTPRouteExampleEndToEndTest : public KubeEndToEndTest {
+ protected:
+  void SetUp() override { Load("httproute-sample"); }
+};
+
+TEST_F(HTTPRouteExampleEndToEndTest, SameAnswersOnBothSources) {
+  Server kube, manifests;
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  ASSERT_TRUE(manifests.Start({"-manifests=" + examples_}));
+  ASSERT_TRUE(
+      WaitUntil([&] { return HttpGet(kube.dest.admin_port, "/ready").first == 200; }, kWait));
+  grpc::ClientContext c1, c2;
+  const std::string authority = "backend-svc.httproute-sample.svc.cluster.local:8080";
+  auto a = kube.Read<pb::DestinationProfile>(true, authority, 1, &c1);
+  auto b = manifests.Read<pb::DestinationProfile>(true, authority, 1, &c2);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_TRUE(Same(a[0], b[0])) << a[0].DebugString() << "\nvs\n" << b[0].DebugString();
+  ASSERT_EQ(a[0].dst_overrides_size(), 2);
+  EXPECT_EQ(a[0].dst_overrides(1).authority(),
+            "failing-svc.httproute-sample.svc.cluster.local.:8080");
+  EXPECT_EQ(a[0].dst_overrides(1).weight(), 5000000u);
 }
 
 // examples/multicluster-sample: a TrafficSplit shifts part of backend-svc's traffic to the mirror
