@@ -495,7 +495,21 @@ int Run(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = StartGrpcServer(
       GrpcServices{&destination, &debug, &health, &grpc_metrics}, &quota, &listen, &grpc_port);
   serving = true;
-  health.SetServing(true);
+  // The gRPC health status follows /ready: SERVING once every watched kind has been listed (at
+  // once with the manifests source, which loads before this point), so that a client checking
+  // it does not take a replica still listing for one that serves the whole cluster.
+  absl::Notification stop_health_follower;
+  std::thread health_follower;
+  if (store.AllSynced(kinds)) {
+    health.SetServing(true);
+  } else {
+    health_follower = std::thread([&] {
+      while (!store.AllSynced(kinds)) {
+        if (stop_health_follower.WaitForNotificationWithTimeout(absl::Milliseconds(20))) return;
+      }
+      health.SetServing(true);
+    });
+  }
   Log(LogLevel::kInfo, "serving",
       {{"grpc_addr", listen},
        {"grpc_port", grpc_port},
@@ -503,6 +517,8 @@ int Run(int argc, char** argv) {
        {"version", DEST_VERSION}});
 
   const int sig = WaitForStopSignal(signals);
+  stop_health_follower.Notify();
+  if (health_follower.joinable()) health_follower.join();
   Shutdown(signals, sig, server.get(), &destination, &health, &serving);
   source->Stop();
   fanout.Stop();

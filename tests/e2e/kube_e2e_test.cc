@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "destination.grpc.pb.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/fake_api_server.h"
 #include "tests/support/kube_fixtures.h"
@@ -25,11 +26,15 @@ struct Server {
   DestinationProcess dest;
   std::unique_ptr<pb::Destination::Stub> stub;
 
-  bool Start(const std::vector<std::string>& extra) {
+  // Starts the server and, unless told otherwise, waits until it is ready (every kind listed):
+  // proxies reach a replica only then (the chart's readiness probe), and a stream opened earlier
+  // would see the objects listed so far.
+  bool Start(const std::vector<std::string>& extra, bool wait_ready = true) {
     if (!dest.Start(extra, -1, kWait)) return false;
     stub = pb::Destination::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", dest.grpc_port),
                                                         grpc::InsecureChannelCredentials()));
-    return true;
+    return !wait_ready ||
+           WaitUntil([this] { return HttpGet(dest.admin_port, "/ready").first == 200; }, kWait);
   }
   // Reads `n` messages of a stream (each within the deadline).
   template <typename Msg>
@@ -145,11 +150,26 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
   // service is live but not ready, then ready once the list succeeds.
   fake_.FailNext("/api/v1/services", 503, 3);
   Server kube;
-  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
+  ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"},
+                         /*wait_ready=*/false));
+  // The gRPC health status says the same as /ready (destctl health, gRPC probes).
+  auto health = [&] {
+    auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", kube.dest.grpc_port), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    return stub->Check(&ctx, req, &resp).ok() ? resp.status()
+                                              : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  };
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/live").first, 200);
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 503);
+  EXPECT_EQ(health(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   ASSERT_TRUE(kube.dest.process.WaitForLine({"\"msg\":\"listed\"", "\"kind\":\"Service\""}, kWait));
   EXPECT_EQ(HttpGet(kube.dest.admin_port, "/ready").first, 200);
+  EXPECT_TRUE(
+      WaitUntil([&] { return health() == grpc::health::v1::HealthCheckResponse::SERVING; }, kWait));
 }
 
 // A Service migrated from its TrafficSplit to an equivalent HTTPRoute through the API, the way a
@@ -159,9 +179,6 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
 TEST_F(KubeEndToEndTest, MigrationFromTrafficSplitToHTTPRouteThroughTheApi) {
   Server kube;
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
-  // Proxies reach a replica once it is ready (every kind listed), as the chart's probe has it.
-  ASSERT_TRUE(
-      WaitUntil([&] { return HttpGet(kube.dest.admin_port, "/ready").first == 200; }, kWait));
   pb::GetDestination req;
   req.set_path(kBackend);
   grpc::ClientContext ctx;
@@ -209,8 +226,6 @@ TEST_F(HTTPRouteExampleEndToEndTest, SameAnswersOnBothSources) {
   Server kube, manifests;
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
   ASSERT_TRUE(manifests.Start({"-manifests=" + examples_}));
-  ASSERT_TRUE(
-      WaitUntil([&] { return HttpGet(kube.dest.admin_port, "/ready").first == 200; }, kWait));
   grpc::ClientContext c1, c2;
   const std::string authority = "backend-svc.httproute-sample.svc.cluster.local:8080";
   auto a = kube.Read<pb::DestinationProfile>(true, authority, 1, &c1);
