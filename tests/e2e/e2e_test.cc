@@ -911,6 +911,10 @@ TEST_F(EndToEndTest, MetricsAndLogsOperatorsRelyOn) {
     EXPECT_TRUE(WaitUntil([&] {
       return Metrics()["destination_update_latency_seconds_count{rpc=\"GetProfile\"}"] == 1;
     }));
+    // A message is counted sent when its write completes (OnWriteDone), which can come after the
+    // client has read it: wait for the count, then check it is exactly the two messages.
+    EXPECT_TRUE(
+        WaitUntil([&] { return Metrics()["grpc_server_msg_sent_total{" + gp + "}"] >= 2; }));
     m = Metrics();
     EXPECT_GE(m["profile_updates"], 1);
     EXPECT_EQ(m["grpc_server_started_total{" + gp + "}"], 1);

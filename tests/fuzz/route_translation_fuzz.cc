@@ -39,7 +39,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto profile = dest::BuildProfile(in, nullptr, options, &notes);
     std::string bytes;
     if (!profile.SerializeToString(&bytes) || profile.dst_overrides_size() == 0) __builtin_trap();
-    if (dsts.ok() != (notes.overrides_source == "httproute")) __builtin_trap();
+    // Applied only when expressible; and expressible plus plainly attached to web:8080 (a
+    // parentRef with no sectionName) means applied.
+    const bool applied = notes.overrides_source == "httproute";
+    if (applied && !dsts.ok()) __builtin_trap();
+    bool attached = false;
+    for (const dest::RouteParentRef& p : (*route)->parent_refs) {
+      attached =
+          attached || (p.kind == "Service" && p.name == "web" && (p.ns.empty() || p.ns == "ns") &&
+                       (p.group.empty() || p.group == "core") && (!p.port || *p.port == 8080) &&
+                       p.section_name.empty());
+    }
+    if (dsts.ok() && attached && !applied) __builtin_trap();
   }
   return 0;
 }
