@@ -36,20 +36,27 @@ struct Server {
     return !wait_ready ||
            WaitUntil([this] { return HttpGet(dest.admin_port, "/ready").first == 200; }, kWait);
   }
+  // Opens a stream on `ctx` ending at `deadline`: GetProfile when Msg is a DestinationProfile,
+  // else Get.
+  template <typename Msg>
+  std::unique_ptr<grpc::ClientReader<Msg>> Open(const std::string& authority,
+                                                grpc::ClientContext* ctx,
+                                                absl::Duration deadline = absl::Seconds(30)) {
+    pb::GetDestination req;
+    req.set_path(authority);
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    if constexpr (std::is_same_v<Msg, pb::DestinationProfile>) {
+      return stub->GetProfile(ctx, req);
+    } else {
+      return stub->Get(ctx, req);
+    }
+  }
   // Reads `n` messages of a stream (each within the deadline).
   template <typename Msg>
   std::vector<Msg> Read(bool profile, const std::string& authority, size_t n,
                         grpc::ClientContext* ctx) {
-    pb::GetDestination req;
-    req.set_path(authority);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
     std::vector<Msg> out;
-    std::unique_ptr<grpc::ClientReader<Msg>> reader;
-    if constexpr (std::is_same_v<Msg, pb::DestinationProfile>) {
-      reader = stub->GetProfile(ctx, req);
-    } else {
-      reader = stub->Get(ctx, req);
-    }
+    std::unique_ptr<grpc::ClientReader<Msg>> reader = Open<Msg>(authority, ctx, absl::Seconds(15));
     (void)profile;
     Msg m;
     while (out.size() < n && reader->Read(&m)) out.push_back(m);
@@ -116,11 +123,8 @@ TEST_F(KubeEndToEndTest, SameAnswersAsTheManifestsSourceAndFollowsApiChanges) {
 
   // A change through the API reaches an open stream; so does a deletion missed during an outage
   // and recovered by a relist after 410 Gone.
-  pb::GetDestination req;
-  req.set_path(kBackend);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto reader = kube.stub->GetProfile(&ctx, req);
+  auto reader = kube.Open<pb::DestinationProfile>(kBackend, &ctx);
   pb::DestinationProfile p;
   ASSERT_TRUE(reader->Read(&p));
   EXPECT_EQ(p.dst_overrides_size(), 2);
@@ -179,11 +183,8 @@ TEST_F(KubeEndToEndTest, NotReadyUntilEveryKindIsListed) {
 TEST_F(KubeEndToEndTest, MigrationFromTrafficSplitToHTTPRouteThroughTheApi) {
   Server kube;
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
-  pb::GetDestination req;
-  req.set_path(kBackend);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto reader = kube.stub->GetProfile(&ctx, req);
+  auto reader = kube.Open<pb::DestinationProfile>(kBackend, &ctx);
   pb::DestinationProfile p;
   ASSERT_TRUE(reader->Read(&p));
   ASSERT_EQ(p.dst_overrides_size(), 2);
@@ -284,11 +285,8 @@ TEST_F(MulticlusterEndToEndTest, SplitShiftsToAMirrorOnBothSources) {
   }
 
   // The link's gateway identity changes through the API: the open stream gets the gateway again.
-  pb::GetDestination req;
-  req.set_path(kMcMirror);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto reader = kube.stub->Get(&ctx, req);
+  auto reader = kube.Open<pb::Update>(kMcMirror, &ctx);
   pb::Update u;
   ASSERT_TRUE(reader->Read(&u));
   ExpectGateway(u, kGateway);
@@ -306,9 +304,7 @@ TEST_F(MulticlusterEndToEndTest, SplitShiftsToAMirrorOnBothSources) {
 
   // Failover: all the weight to the mirror.
   grpc::ClientContext pctx;
-  pctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  req.set_path(kMcBackend);
-  auto profiles = kube.stub->GetProfile(&pctx, req);
+  auto profiles = kube.Open<pb::DestinationProfile>(kMcBackend, &pctx);
   pb::DestinationProfile p;
   ASSERT_TRUE(profiles->Read(&p));
   fake_.Upsert(CollectionFor("TrafficSplit"), R"({"apiVersion":"split.smi-spec.io/v1alpha2",
@@ -336,11 +332,8 @@ TEST_F(MulticlusterEndToEndTest, ServerMarksThePortOpaqueOnBothSources) {
   };
   Server kube;
   ASSERT_TRUE(kube.Start({"-source=kubernetes", "-kubeconfig=" + dir_ + "/kubeconfig"}));
-  pb::GetDestination req;
-  req.set_path(kMcBackend);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto reader = kube.stub->Get(&ctx, req);
+  auto reader = kube.Open<pb::Update>(kMcBackend, &ctx);
   pb::Update u;
   ASSERT_TRUE(reader->Read(&u));
   EXPECT_EQ(opaque_port(u), 0) << u.DebugString();
@@ -385,11 +378,8 @@ TEST_F(MulticlusterEndToEndTest, AddressWaitsForItsPodOnBothSources) {
     return ScrapeMetrics(s.dest.admin_port)["destination_endpoints_pod_unknown_total"];
   };
   for (Server* server : {&kube, &manifests}) {
-    pb::GetDestination req;
-    req.set_path(kMcBackend);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    auto reader = server->stub->Get(&ctx, req);
+    auto reader = server->Open<pb::Update>(kMcBackend, &ctx);
     pb::Update u;
     ASSERT_TRUE(reader->Read(&u));
     ASSERT_EQ(u.add().addrs_size(), 1);  // the example's one pod
