@@ -25,25 +25,23 @@ std::string Field(absl::string_view key, absl::string_view value) {
                       "\n");
 }
 
-// "ns/name (api_version, created TIME)", and why it is invalid when it is.
-std::string SplitText(const dbg::TrafficSplitRef& split) {
-  std::string out = absl::StrCat(OrDash(split.name()), " (", OrDash(split.api_version()));
-  if (split.has_created())
-    absl::StrAppend(&out, ", created ", FormatRfc3339(ToTime(split.created())));
+// "ns/name (api_version, created TIME)" of a TrafficSplit or an HTTPRoute (whose api_version
+// names its group).
+template <typename Ref>
+std::string RefText(const Ref& ref) {
+  std::string out = absl::StrCat(OrDash(ref.name()), " (", OrDash(ref.api_version()));
+  if (ref.has_created()) absl::StrAppend(&out, ", created ", FormatRfc3339(ToTime(ref.created())));
   out.push_back(')');
+  return out;
+}
+
+// A TrafficSplit's RefText, and why it is invalid when it is.
+std::string SplitText(const dbg::TrafficSplitRef& split) {
+  std::string out = RefText(split);
   if (!split.invalid_reason().empty()) {
     absl::StrAppend(&out, "; invalid: ", split.invalid_reason());
     if (split.last_valid_in_force()) out.append("; its last valid version is in force");
   }
-  return out;
-}
-
-// "ns/name (api_version, created TIME)" of an HTTPRoute (the api_version names its group).
-std::string RouteText(const dbg::HTTPRouteRef& route) {
-  std::string out = absl::StrCat(OrDash(route.name()), " (", OrDash(route.api_version()));
-  if (route.has_created())
-    absl::StrAppend(&out, ", created ", FormatRfc3339(ToTime(route.created())));
-  out.push_back(')');
   return out;
 }
 
@@ -117,7 +115,7 @@ void AppendServiceProfile(const dbg::ServiceProfileChoice& choice, std::string* 
 // a problem in the route itself, as opposed to a route for another port or other clients).
 void AppendRoutes(const dbg::ProfileDecision& decision, std::string* out) {
   out->append(Field("route applied", decision.has_route_applied()
-                                         ? RouteText(decision.route_applied())
+                                         ? RefText(decision.route_applied())
                                          : std::string("none")));
   if (decision.routes_ignored().empty()) {
     out->append(Field("routes ignored", "none"));
@@ -125,7 +123,7 @@ void AppendRoutes(const dbg::ProfileDecision& decision, std::string* out) {
   }
   Table ignored({"ROUTE", "MISTAKE", "REASON"});
   for (const dbg::IgnoredRoute& r : decision.routes_ignored()) {
-    ignored.AddRow({RouteText(r.route()), r.problem() ? "yes" : "no", OrDash(r.reason())});
+    ignored.AddRow({RefText(r.route()), r.problem() ? "yes" : "no", OrDash(r.reason())});
   }
   absl::StrAppend(out, Field("routes ignored", ""), ignored.Render("    "));
 }

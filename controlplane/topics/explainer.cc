@@ -31,6 +31,17 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
       static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
 }
 
+// `ref`'s created: an object's metadata.creationTimestamp; left unset (not even an empty
+// Timestamp) when it is absent or not RFC 3339.
+template <typename Ref>
+void SetCreated(const ObjectMeta& meta, Ref* ref) {
+  absl::Time created;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, meta.creation_timestamp, &created, &error)) {
+    SetTime(created, ref->mutable_created());
+  }
+}
+
 std::string StatusLine(const absl::Status& s) {
   return absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message());
 }
@@ -59,11 +70,7 @@ dbg::TrafficSplitRef SplitRef(const TrafficSplit& split, const Store& store) {
   dbg::TrafficSplitRef ref;
   ref.set_name(ServiceRef{split.meta.ns, split.meta.name}.ToString());
   ref.set_api_version(split.api_version);
-  absl::Time created;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, split.meta.creation_timestamp, &created, &error)) {
-    SetTime(created, ref.mutable_created());
-  }
+  SetCreated(split.meta, &ref);
   auto stored = store.Get<TrafficSplit>(split.meta.ns, split.meta.name);
   if (stored != nullptr && stored.get() != &split) {
     ref.set_last_valid_in_force(true);
@@ -77,11 +84,7 @@ dbg::HTTPRouteRef RouteRef(const HTTPRoute& route) {
   ref.set_name(ServiceRef{route.meta.ns, route.meta.name}.ToString());
   ref.set_group(std::string(GroupOf(route.api_version)));
   ref.set_api_version(route.api_version);
-  absl::Time created;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, route.meta.creation_timestamp, &created, &error)) {
-    SetTime(created, ref.mutable_created());
-  }
+  SetCreated(route.meta, &ref);
   return ref;
 }
 
