@@ -396,11 +396,10 @@ AdminServer::Options AdminOptions(ProcessMetrics* process_metrics, const TopicRe
 void LogSourceStarted(const std::string& source_name, const Store& store) {
   std::string counts;
   for (const KindInfo& k : kKinds) {
+    std::string name(k.resource);
     // Qualified by the group where two groups share the resource's name (httproutes).
-    absl::StrAppend(&counts, counts.empty() ? "" : ",", std::string(k.resource),
-                    NameIsShared(k.kind) ? "." : "",
-                    NameIsShared(k.kind) ? std::string(k.group) : std::string(), "=",
-                    store.Count(k.kind));
+    if (NameIsShared(k.kind)) absl::StrAppend(&name, ".", std::string(k.group));
+    absl::StrAppend(&counts, counts.empty() ? "" : ",", name, "=", store.Count(k.kind));
   }
   Log(LogLevel::kInfo, "source started", {{"source", source_name}, {"objects", counts}});
 }
