@@ -27,12 +27,9 @@ using testing::Pair;
 
 using Overrides = std::vector<std::pair<std::string, uint32_t>>;
 
-Overrides OverridesOf(const google::protobuf::RepeatedPtrField<pb::WeightedDst>& dsts) {
-  Overrides out;
-  for (const pb::WeightedDst& d : dsts) out.emplace_back(d.authority(), d.weight());
-  return out;
-}
-Overrides OverridesOf(const std::vector<pb::WeightedDst>& dsts) {
+// {authority, weight} of a profile's dst_overrides or of RouteOverrides' answer.
+template <typename Dsts>
+Overrides OverridesOf(const Dsts& dsts) {
   Overrides out;
   for (const pb::WeightedDst& d : dsts) out.emplace_back(d.authority(), d.weight());
   return out;
