@@ -56,14 +56,19 @@ std::string Ip(const io::linkerd::proxy::net::TcpAddress& a) {
                       a.port());
 }
 
+// The source tree (the examples, the docs): $DEST_SOURCE_DIR, else the one this test was built
+// from.
+fs::path SourceDir() {
+  const char* src = std::getenv("DEST_SOURCE_DIR");
+  return src != nullptr ? src : DEST_SOURCE_DIR_DEFAULT;
+}
+
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* src = std::getenv("DEST_SOURCE_DIR");
-    if (src == nullptr) src = DEST_SOURCE_DIR_DEFAULT;
     dir_ = MakeTempDir();
     ASSERT_FALSE(dir_.empty());
-    fs::copy(fs::path(src) / "examples" / "trafficsplit-sample", dir_, fs::copy_options::recursive);
+    fs::copy(SourceDir() / "examples" / "trafficsplit-sample", dir_, fs::copy_options::recursive);
     Prepare();
     std::vector<std::string> args = {"-manifests=" + dir_, "-log-level=debug"};
     for (const std::string& flag : ExtraFlags()) args.push_back(flag);
@@ -341,8 +346,7 @@ TEST_F(HTTPRouteEndToEndTest, OneFileSwapFromTrafficSplitToHTTPRouteSendsNothing
   EXPECT_EQ(stream->Pending(), 0u) << "the swap sent a message";
   // And back: the route's file becomes the split again; still nothing.
   WriteFile(dir_ + "/trafficsplit.yaml",
-            ReadFileOrDie(std::string(DEST_SOURCE_DIR_DEFAULT) + "/examples/trafficsplit-sample/"
-                                                                 "trafficsplit.yaml"));
+            ReadFileOrDie(SourceDir() / "examples" / "trafficsplit-sample" / "trafficsplit.yaml"));
   ASSERT_TRUE(WaitForSource("trafficsplit"));
   EXPECT_EQ(stream->Pending(), 0u) << "the swap back sent a message";
   // The next message is the next edit's (a late message from a swap would come first).
@@ -358,10 +362,8 @@ TEST_F(HTTPRouteEndToEndTest, OneFileSwapFromTrafficSplitToHTTPRouteSendsNothing
 class ExamplesSideBySideTest : public EndToEndTest {
  protected:
   void Prepare() override {
-    const char* src = std::getenv("DEST_SOURCE_DIR");
-    fs::copy(
-        fs::path(src != nullptr ? src : DEST_SOURCE_DIR_DEFAULT) / "examples" / "httproute-sample",
-        fs::path(dir_) / "httproute-sample", fs::copy_options::recursive);
+    fs::copy(SourceDir() / "examples" / "httproute-sample", fs::path(dir_) / "httproute-sample",
+             fs::copy_options::recursive);
   }
 };
 
@@ -965,9 +967,7 @@ TEST_F(EndToEndTest, MetricsAndLogsOperatorsRelyOn) {
 // docs/metrics.md lists every metric family /metrics serves, so the page operators read stays
 // true.
 TEST_F(EndToEndTest, EveryMetricIsDocumented) {
-  const char* src = std::getenv("DEST_SOURCE_DIR");
-  const std::string doc =
-      ReadFileOrDie(absl::StrCat(src ? src : DEST_SOURCE_DIR_DEFAULT, "/docs/metrics.md"));
+  const std::string doc = ReadFileOrDie(SourceDir() / "docs" / "metrics.md");
   auto [status, body] = HttpGet(admin_port_, "/metrics");
   ASSERT_EQ(status, 200);
   std::istringstream lines(body);
