@@ -35,7 +35,9 @@ class LoggingJob : public FanoutJob {
   std::function<void()> TakePart(size_t, bool* more) override {
     int left = --left_;
     *more = left > 0;
-    bool first = !started_.HasBeenNotified();
+    // Decided when the part is taken: with several threads, a second part can be taken before
+    // the first one runs (and notifies), and must not take itself for the first.
+    const bool first = taken_++ == 0;
     return [this, first] {
       if (first) {
         started_.Notify();
@@ -51,6 +53,7 @@ class LoggingJob : public FanoutJob {
  private:
   std::string name_;
   std::atomic<int> left_;
+  std::atomic<int> taken_{0};
   std::vector<std::string>* log_;
   absl::Mutex* mu_;
   absl::Notification* gate_ = nullptr;
